@@ -1,0 +1,41 @@
+"""GET /api/v1/ops/failures — the authoritative count of failed operations in the last `since`."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tally.ops.kinds import OpsKind
+from tally.ops.recorder import default_ledger
+from tally.ops.service import FailureCount, count_failures
+from tally.ops.window import SINCE_PATTERN
+from tally.platform.caller import Caller, Role
+from tally.platform.failures import record_api_failure
+from tally.platform.http import install_error_handling
+from tally.platform.observability import logger, metrics, tracer
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install_error_handling(app, on_unexpected=record_api_failure)
+
+
+@app.get("/api/v1/ops/failures", summary="Count failed operations", tags=["ops"])
+@tracer.capture_method
+def failure_count(
+    since: Annotated[str, Query(pattern=SINCE_PATTERN, max_length=12,
+                                description="Window ending now: `15m`, `1h`, `24h`, `7d` (at most 7d).")] = "1h",
+    success: Annotated[bool, Query(description="Only `false` is accepted: failures are counted.")] = False,
+    kind: Annotated[OpsKind | None, Query(description="Count only this kind of operation.")] = None,
+) -> FailureCount:
+    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
+    result = count_failures(caller.org_id, since, success, kind, ledger=default_ledger())
+    metrics.add_metric(name="FailureCountRead", unit="Count", value=1)
+    return result
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,51 @@
+"""AWS clients, created on first use (never at import time) and reused for the container's life.
+
+`boto3` itself is imported lazily so that a handler's cold import stays cheap; endpoints honour
+`AWS_ENDPOINT_URL`, which is how the local cloud and the tests point everything at moto.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+
+
+@cache
+def dynamodb_resource() -> DynamoDBServiceResource:
+    import boto3
+
+    return boto3.resource("dynamodb")
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that switch endpoints or credentials call this)."""
+    dynamodb_resource.cache_clear()
+    dynamodb_client.cache_clear()
+
+
+def is_conditional_check_failure(error: BaseException) -> bool:
+    return _error_code(error) == "ConditionalCheckFailedException"
+
+
+def _error_code(error: BaseException) -> str | None:
+    response: Any = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, or None for anything else."""
+    return _error_code(error)

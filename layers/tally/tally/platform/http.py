@@ -1,0 +1,108 @@
+"""HTTP wiring shared by every API function: the one error shape, body limits, JSON responses.
+
+Each function keeps its own `APIGatewayHttpResolver` (so OpenAPI can be merged across functions)
+and calls `install_error_handling(app)` once. Every error the project answers passes through here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from tally.platform.errors import MalformedRequest, PayloadTooLarge, TallyError, error_body
+
+logger = Logger(child=True)
+
+#: Default request body limit for JSON APIs; ingest routes set their own.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+#: Called with (exception, event) for every unexpected server error; the failure recorder hooks in.
+UnexpectedErrorHook = Callable[[BaseException, dict[str, Any]], None]
+
+
+def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(error_body(code, message, details)),
+        headers=headers or {},
+    )
+
+
+def response_for(error: TallyError) -> Response[Any]:
+    return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+
+def validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors as `{field, rule}`: the field path and the rule it broke, no Python internals."""
+    details = []
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ()) if part not in ("query", "body", "path", "header")]
+        message = str(item.get("msg", item.get("type", "invalid")))
+        message = message.removeprefix("Value error, ")
+        details.append({"field": ".".join(loc) or "request", "rule": message, "type": item.get("type")})
+    return details
+
+
+def install_error_handling(
+    app: APIGatewayHttpResolver,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    on_unexpected: UnexpectedErrorHook | None = None,
+) -> None:
+    """Map every error to the one JSON shape, and refuse bodies over `max_body_bytes` with 413."""
+
+    def limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        body = app.current_event.get("body") or ""
+        size = len(body) * 3 // 4 if app.current_event.get("isBase64Encoded") else len(body.encode())
+        if size > max_body_bytes:
+            raise PayloadTooLarge(f"request body is {size} bytes; the limit is {max_body_bytes} bytes")
+        return next_middleware(app)
+
+    app.use(middlewares=[limit_body])
+
+    def _domain_error(error: TallyError) -> Response[Any]:
+        return response_for(error)
+
+    def _invalid(error: RequestValidationError) -> Response[Any]:
+        details = validation_details(error)
+        if any(d["type"] == "json_invalid" for d in details):
+            return response_for(MalformedRequest("request body is not valid JSON", details=details))
+        summary = "; ".join(f"{d['field']}: {d['rule']}" for d in details)
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_input", summary, details)
+
+    @app.not_found
+    def _no_route(_: NotFoundError) -> Response[Any]:
+        event = app.current_event
+        return error_response(
+            HTTPStatus.NOT_FOUND, "not_found", f"no route for {event.request_context.http.method} {event.path}"
+        )
+
+    def _framework_error(error: ServiceError) -> Response[Any]:
+        code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+        return error_response(error.status_code, code, str(error.msg))
+
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unexpected error while answering a request")
+        if on_unexpected is not None:
+            on_unexpected(error, app.current_event.raw_event)
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error",
+                              "Tally could not answer this request; the failure was recorded")
+
+    handlers: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
+        (TallyError, _domain_error),
+        (RequestValidationError, _invalid),
+        (ServiceError, _framework_error),
+        (Exception, _unexpected),
+    ]
+    for exc_class, handler in handlers:
+        app.exception_handler(exc_class)(handler)
