@@ -1,0 +1,58 @@
+"""Shared fixtures: AWS (moto) built from template.yaml, fake credentials, isolated env."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tally.platform.aws import reset_clients
+from tally_dev.template import create_tables, load_template
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+for _var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    os.environ.setdefault(_var, "testing")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TallyTests")
+os.environ.setdefault("POWERTOOLS_DEV", "0")
+
+
+@dataclass
+class AwsTables:
+    """Physical names of the template's tables, keyed by logical id."""
+
+    names: dict[str, str]
+
+    def __getitem__(self, logical_id: str) -> str:
+        return self.names[logical_id]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
+    """moto in-process with every table of template.yaml; settings point at them via the env."""
+    from moto import mock_aws
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        import boto3
+
+        reset_clients()
+        names = create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}")
+        monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
+        monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
+        _clear_settings_caches()
+        yield AwsTables(names)
+        reset_clients()
+        _clear_settings_caches()
+
+
+def _clear_settings_caches() -> None:
+    from tally.auth.settings import auth_settings
+    from tally.ops.recorder import default_ledger
+    from tally.ops.settings import ops_settings
+
+    for cached in (auth_settings, ops_settings, default_ledger):
+        cached.cache_clear()
