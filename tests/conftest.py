@@ -56,3 +56,29 @@ def _clear_settings_caches() -> None:
 
     for cached in (auth_settings, ops_settings, default_ledger):
         cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A real moto server on a free loopback port (requests applied one at a time, like one table)."""
+    from tally_dev.motoserver import MotoServer
+
+    with MotoServer() as server:
+        yield server.endpoint
+
+
+@pytest.fixture
+def aws_server(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
+    """The template's tables on the moto server, for tests that need real concurrent clients."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    reset_clients()
+    names = create_tables(boto3.client("dynamodb", endpoint_url=moto_server), load_template(),
+                          f"s{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
+    monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
+    _clear_settings_caches()
+    yield AwsTables(names)
+    reset_clients()
+    _clear_settings_caches()

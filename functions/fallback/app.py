@@ -2,19 +2,18 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.platform.errors import MethodNotAllowed, NotFound
 from tally.platform.failures import record_api_failure
-from tally.platform.http import install_error_handling, response_for
+from tally.platform.http import TallyResolver, response_for
 from tally.platform.observability import logger, metrics, tracer
 from tally.platform.routes import allowed_methods
 
-app = APIGatewayHttpResolver(enable_validation=True)
-install_error_handling(app, on_unexpected=record_api_failure)
+app = TallyResolver(on_unexpected=record_api_failure)
 
 
 @app.not_found

@@ -2,7 +2,6 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,11 +12,10 @@ from tally.ops.service import FailureCount, count_failures
 from tally.ops.window import SINCE_PATTERN
 from tally.platform.caller import Caller, Role
 from tally.platform.failures import record_api_failure
-from tally.platform.http import install_error_handling
+from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 
-app = APIGatewayHttpResolver(enable_validation=True)
-install_error_handling(app, on_unexpected=record_api_failure)
+app = TallyResolver(on_unexpected=record_api_failure)
 
 
 @app.get("/api/v1/ops/failures", summary="Count failed operations", tags=["ops"])

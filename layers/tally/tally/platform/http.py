@@ -7,15 +7,15 @@ and calls `install_error_handling(app)` once. Every error the project answers pa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.platform.errors import MalformedRequest, PayloadTooLarge, TallyError, error_body
 
@@ -53,22 +53,35 @@ def validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def install_error_handling(
-    app: APIGatewayHttpResolver,
-    *,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    on_unexpected: UnexpectedErrorHook | None = None,
-) -> None:
-    """Map every error to the one JSON shape, and refuse bodies over `max_body_bytes` with 413."""
+def body_size(event: Mapping[str, Any]) -> int:
+    body = event.get("body") or ""
+    return len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
 
-    def limit_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        body = app.current_event.get("body") or ""
-        size = len(body) * 3 // 4 if app.current_event.get("isBase64Encoded") else len(body.encode())
-        if size > max_body_bytes:
-            raise PayloadTooLarge(f"request body is {size} bytes; the limit is {max_body_bytes} bytes")
-        return next_middleware(app)
 
-    app.use(middlewares=[limit_body])
+class TallyResolver(APIGatewayHttpResolver):
+    """The resolver every Tally API function uses: validation on, one error shape, a body limit.
+
+    The body limit is checked before anything (request validation included) parses the body.
+    """
+
+    def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 on_unexpected: UnexpectedErrorHook | None = None) -> None:
+        super().__init__(enable_validation=True)
+        self.max_body_bytes = max_body_bytes
+        install_error_handling(self, on_unexpected=on_unexpected)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        size = body_size(event)
+        if size > self.max_body_bytes:
+            error = PayloadTooLarge(f"request body is {size} bytes; the limit is {self.max_body_bytes} bytes")
+            return {"statusCode": error.status, "isBase64Encoded": False, "cookies": [],
+                    "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                    "body": json.dumps(error_body(error.code, error.message))}
+        return super().resolve(event, context)
+
+
+def install_error_handling(app: APIGatewayHttpResolver, *, on_unexpected: UnexpectedErrorHook | None = None) -> None:
+    """Map every error (domain, validation, framework, unexpected) to the one JSON shape."""
 
     def _domain_error(error: TallyError) -> Response[Any]:
         return response_for(error)

@@ -1,0 +1,124 @@
+"""Every error Tally answers has one shape. This walks them all through real resolvers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import pytest
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field
+
+from tally.platform import errors
+from tally.platform.http import TallyResolver
+from tests.apigw import FakeContext, caller_claims, http_event
+from tests.integration.handlers import load_handler_module
+
+
+class Widget(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    size: int = Field(ge=1)
+
+
+def probe_app(recorded: list) -> TallyResolver:
+    """A resolver wired exactly like every Tally function, with routes that raise each error."""
+    app = TallyResolver(max_body_bytes=1024, on_unexpected=lambda error, event: recorded.append(error))
+
+    @app.post("/widgets")
+    def create(widget: Annotated[Widget, Body()]) -> dict:
+        return {"name": widget.name}
+
+    @app.get("/raise/<name>")
+    def raise_named(name: str) -> dict:
+        raise {
+            "conflict": errors.Conflict("already exists"),
+            "forbidden": errors.Forbidden("admins only"),
+            "not_found": errors.NotFound("no such widget"),
+            "rate": errors.RateLimited(30),
+            "degraded": errors.ServiceUnavailable("store is down", retry_after_s=15),
+            "crash": RuntimeError("secret internals"),
+        }[name]
+
+    return app
+
+
+def assert_shape(response: dict, status: int, code: str) -> dict:
+    assert response["statusCode"] == status, response
+    assert response["headers"]["Content-Type"] == "application/json"
+    body = json.loads(response["body"])
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["details"], list)
+    return body
+
+
+@pytest.fixture
+def probe():
+    recorded: list = []
+    app = probe_app(recorded)
+
+    def call(method, path, body=None, headers=None):
+        return app.resolve(http_event(method, path, body=body, headers=headers, claims=caller_claims("demo")),
+                           FakeContext())
+
+    call.recorded = recorded
+    return call
+
+
+def test_invalid_values_are_422_with_each_field_and_rule(probe):
+    body = assert_shape(probe("POST", "/widgets", body={"name": "", "size": 0}), 422, "invalid_input")
+    assert {d["field"] for d in body["error"]["details"]} == {"name", "size"}
+
+
+def test_malformed_json_is_400(probe):
+    assert_shape(probe("POST", "/widgets", body="{not json"), 400, "malformed_request")
+
+
+def test_an_oversize_body_is_413_before_anything_parses_it(probe):
+    body = assert_shape(probe("POST", "/widgets", body=json.dumps({"name": "x" * 5000, "size": 1})),
+                        413, "payload_too_large")
+    assert "1024" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(("name", "status", "code", "header"), [
+    ("conflict", 409, "conflict", None),
+    ("forbidden", 403, "forbidden", None),
+    ("not_found", 404, "not_found", None),
+    ("rate", 429, "rate_limited", ("Retry-After", "30")),
+    ("degraded", 503, "service_unavailable", ("Retry-After", "15")),
+])
+def test_domain_errors_map_to_their_status(probe, name, status, code, header):
+    response = probe("GET", f"/raise/{name}")
+    assert_shape(response, status, code)
+    if header:
+        assert response["headers"][header[0]] == header[1]
+
+
+def test_an_unexpected_error_is_500_without_internals_and_is_recorded(probe):
+    body = assert_shape(probe("GET", "/raise/crash"), 500, "internal_error")
+    assert "secret" not in json.dumps(body)
+    assert [type(e) for e in probe.recorded] == [RuntimeError]
+
+
+def test_an_unknown_route_inside_a_function_is_404(probe):
+    assert_shape(probe("GET", "/nothing-here"), 404, "not_found")
+
+
+@pytest.fixture
+def fallback(aws):
+    app = load_handler_module("FallbackFunction")
+    return lambda method, path: app.lambda_handler(
+        http_event(method, path, route="$default"), FakeContext())
+
+
+def test_the_default_route_answers_404_for_unknown_paths(fallback):
+    body = assert_shape(fallback("GET", "/api/v1/nope"), 404, "not_found")
+    assert "/api/v1/nope" in body["error"]["message"]
+
+
+def test_the_default_route_answers_405_with_allow_for_a_known_path(fallback):
+    response = fallback("DELETE", "/api/v1/ops/failures")
+    assert_shape(response, 405, "method_not_allowed")
+    assert "GET" in response["headers"]["Allow"]
