@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from tally.ops.buckets import BucketRange, EdgeSlice, Granularity, plan_window
 from tally.ops.kinds import OpsKind
+from tally.platform.capacity import query_read_units
 
 #: Entries and buckets outlive the longest window (7 days) by a margin, then DynamoDB's TTL drops them.
 RETENTION = timedelta(days=9)
@@ -72,6 +73,23 @@ def _millis(at: datetime) -> int:
     return int(at.astimezone(UTC).timestamp() * 1000)
 
 
+def entry_item(failure: Failure) -> dict[str, Any]:
+    """The ledger entry of one failure, as stored (DynamoDB attribute values)."""
+    return {
+        "pk": {"S": _entry_pk(failure.org_id, failure.at)},
+        "sk": {"S": _entry_sk(failure.at, failure.failure_id)},
+        "kind": {"S": failure.kind.value},
+        "operation": {"S": failure.operation[:200]},
+        "message": {"S": failure.message[:_MAX_MESSAGE] or "-"},
+        "at": {"S": failure.at.astimezone(UTC).isoformat()},
+        "expires_at": {"N": str(int((failure.at + RETENTION).timestamp()))},
+    }
+
+
+def bucket_key(org_id: str, granularity: Granularity, at: datetime) -> dict[str, Any]:
+    return {"pk": {"S": _bucket_pk(org_id, granularity)}, "sk": {"S": granularity.key(at)}}
+
+
 def _ceil_millis(at: datetime) -> int:
     micros = int(at.astimezone(UTC).timestamp() * 1_000_000)
     return -(-micros // 1000)
@@ -98,16 +116,8 @@ class DynamoFailureLedger:
         return self._client
 
     def record(self, failure: Failure) -> bool:
-        expires = str(int((failure.at + RETENTION).timestamp()))
-        entry = {
-            "pk": {"S": _entry_pk(failure.org_id, failure.at)},
-            "sk": {"S": _entry_sk(failure.at, failure.failure_id)},
-            "kind": {"S": failure.kind.value},
-            "operation": {"S": failure.operation[:200]},
-            "message": {"S": failure.message[:_MAX_MESSAGE] or "-"},
-            "at": {"S": failure.at.astimezone(UTC).isoformat()},
-            "expires_at": {"N": expires},
-        }
+        entry = entry_item(failure)
+        expires = entry["expires_at"]
         items: list[dict[str, Any]] = [{"Put": {
             "TableName": self.table_name,
             "Item": entry,
@@ -116,11 +126,10 @@ class DynamoFailureLedger:
         for granularity in Granularity:
             items.append({"Update": {
                 "TableName": self.table_name,
-                "Key": {"pk": {"S": _bucket_pk(failure.org_id, granularity)},
-                        "sk": {"S": granularity.key(failure.at)}},
+                "Key": bucket_key(failure.org_id, granularity, failure.at),
                 "UpdateExpression": "ADD #kind :one SET expires_at = :expires",
                 "ExpressionAttributeNames": {"#kind": f"k_{failure.kind.value}"},
-                "ExpressionAttributeValues": {":one": {"N": "1"}, ":expires": {"N": expires}},
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":expires": expires},
             }})
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
@@ -147,11 +156,12 @@ class DynamoFailureLedger:
 
     def _query(self, tally: Tally, **kwargs: Any) -> Iterable[dict[str, Any]]:
         paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True,
-                                       ReturnConsumedCapacity="TOTAL", **kwargs):
-            tally.items_read += len(page.get("Items", []))
-            tally.read_units += float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
-            yield from page.get("Items", [])
+        for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True, **kwargs):
+            items = page.get("Items", [])
+            tally.items_read += len(items)
+            # Whole items are fetched (no projection), so their sizes are what DynamoDB charges for.
+            tally.read_units += query_read_units(items)
+            yield from items
 
     def _count_range(self, org_id: str, bucket_range: BucketRange, tally: Tally) -> None:
         items = self._query(
@@ -173,7 +183,6 @@ class DynamoFailureLedger:
             ExpressionAttributeValues={":pk": {"S": _entry_pk(org_id, edge.start)},
                                        ":first": {"S": f"{first_ms:013d}#"},
                                        ":last": {"S": f"{last_ms:013d}#\U0010ffff"}},
-            ProjectionExpression="kind",
         )
         for item in items:
             tally.by_kind[OpsKind(item["kind"]["S"])] += 1
