@@ -58,7 +58,8 @@ layer-requirements:
 	$(BIN)/uv export --frozen --no-dev --no-emit-project --no-hashes --no-header \
 	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
 	  --no-emit-package jmespath --no-emit-package python-dateutil --no-emit-package six \
-	  --no-emit-package urllib3 > layers/tally/requirements.txt
+	  --no-emit-package urllib3 \
+	  --no-emit-package numpy > layers/tally/requirements.txt
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
