@@ -1,0 +1,1 @@
+"""Web analytics: ingest, enrichment, visitor ids, exactly-once aggregation into rollups."""

@@ -1,0 +1,1 @@
+"""Exactly-once aggregation: raw events → visits → sealed minute/hour/day rollups (pure logic)."""

@@ -1,0 +1,110 @@
+"""Time buckets in a site's IANA time zone, DST gaps and overlaps included.
+
+Buckets are keyed by the UTC instant at which they start, so a repeated local hour (DST fall-back)
+is two buckets and a skipped one (spring-forward) is none. Minutes are the same everywhere (every
+zone's offset is a whole number of minutes); hours and days follow the site's wall clock, which
+also covers zones at :30 and :45 offsets.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
+
+
+class Grain(StrEnum):
+    minute = "m"
+    hour = "h"
+    day = "d"
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def to_utc(ts_ms: int) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def minute_start(ts_ms: int) -> int:
+    return ts_ms - ts_ms % MINUTE_MS
+
+
+def hour_start(ts_ms: int, tz: str) -> int:
+    """Start (UTC ms) of the site-local hour containing `ts_ms`."""
+    local = to_utc(ts_ms).astimezone(zone(tz))
+    offset_ms = int(local.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+    # Local wall-clock hours start where (utc + offset) is a whole hour; offsets are whole minutes.
+    return ts_ms - (ts_ms + offset_ms) % HOUR_MS
+
+
+def day_of(ts_ms: int, tz: str) -> date:
+    return to_utc(ts_ms).astimezone(zone(tz)).date()
+
+
+@lru_cache(maxsize=65536)
+def day_bounds(day: date, tz: str) -> tuple[int, int]:
+    """[start, end) in UTC ms of a local calendar day (23, 24 or 25 hours long)."""
+    return _first_instant(day, tz), _first_instant(day + timedelta(days=1), tz)
+
+
+def _first_instant(day: date, tz: str) -> int:
+    """The first UTC instant whose local date is `day` (local midnight, or later when midnight is skipped)."""
+    guess = datetime(day.year, day.month, day.day, tzinfo=zone(tz))
+    # Walk back from a point 3 hours after nominal midnight to find where the local date begins.
+    start = to_ms(guess.astimezone(UTC)) + 3 * HOUR_MS
+    for step in (HOUR_MS, 15 * MINUTE_MS, MINUTE_MS):
+        while day_of(start - step, tz) == day:
+            start -= step
+    return start
+
+
+def day_start(ts_ms: int, tz: str) -> int:
+    return day_bounds(day_of(ts_ms, tz), tz)[0]
+
+
+def bucket_start(grain: Grain, ts_ms: int, tz: str) -> int:
+    if grain is Grain.minute:
+        return minute_start(ts_ms)
+    if grain is Grain.hour:
+        return hour_start(ts_ms, tz)
+    return day_start(ts_ms, tz)
+
+
+def bucket_end(grain: Grain, start_ms: int, tz: str) -> int:
+    if grain is Grain.minute:
+        return start_ms + MINUTE_MS
+    if grain is Grain.hour:
+        return _next_hour(start_ms, tz)
+    return day_bounds(day_of(start_ms, tz), tz)[1]
+
+
+def _next_hour(start_ms: int, tz: str) -> int:
+    """The next local hour boundary after `start_ms` (usually +1 h; zones at odd offsets differ at DST)."""
+    candidate = start_ms + HOUR_MS
+    # A DST change of 30 minutes (Lord Howe) can put the next boundary half an hour earlier or later.
+    aligned = hour_start(candidate, tz)
+    return aligned if aligned > start_ms else candidate
+
+
+def hours_of_day(day: date, tz: str) -> list[int]:
+    """Starts of the local hours of a day, in order."""
+    start, end = day_bounds(day, tz)
+    hours = []
+    current = hour_start(start, tz)
+    if current < start:
+        current = start
+    while current < end:
+        hours.append(current)
+        current = _next_hour(current, tz)
+    return hours
