@@ -60,7 +60,8 @@ class VisitorSketch:
     def estimate(self) -> int:
         if self._hll is None and self._union is None:
             return 0
-        return int(round(self.hll.get_estimate()))
+        estimate: float = self.hll.get_estimate()
+        return round(estimate)
 
     def is_empty(self) -> bool:
         return self.estimate() == 0
