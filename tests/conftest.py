@@ -43,6 +43,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
         names = create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}")
         monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
         monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
+        monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
         _clear_settings_caches()
         yield AwsTables(names)
         reset_clients()
@@ -53,8 +54,12 @@ def _clear_settings_caches() -> None:
     from tally.auth.settings import auth_settings
     from tally.ops.recorder import default_ledger
     from tally.ops.settings import ops_settings
+    from tally.public_stats.dynamo import fail_fast_client
+    from tally.public_stats.settings import public_stats_settings
+    from tally.public_stats.wiring import runtime as public_stats_runtime
 
-    for cached in (auth_settings, ops_settings, default_ledger):
+    for cached in (auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
+                   fail_fast_client):
         cached.cache_clear()
 
 
@@ -78,6 +83,7 @@ def aws_server(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aw
                           f"s{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
     monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
+    monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
     _clear_settings_caches()
     yield AwsTables(names)
     reset_clients()

@@ -1,0 +1,138 @@
+"""Platform totals: counters kept exactly once as data is sealed, and read with one bounded Query.
+
+Writers (web analytics when it seals a bucket, site creation, code analytics when a repository is
+mined) call `record_contribution` with a deterministic contribution id. The dedupe record and the
+counter increment commit in one transaction whose first item is a conditional put of the dedupe
+record, so a retried or duplicated contribution is counted once. Counters are spread over a fixed
+number of shards (so that concurrent writers rarely touch the same item); the reader queries the
+single partition `totals`, which holds exactly those shards: a bounded read, never a scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from tally.public_stats.figures import Totals
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+TOTALS_PK = "totals"
+#: Number of counter shards. It may grow (the reader queries them all) but must never shrink.
+TOTALS_SHARDS = 8
+#: `sites` counts sites created on or after this day.
+SITES_COUNTED_FROM = date(2024, 1, 1)
+_FIELDS = ("sites", "pageviews", "visit_seconds", "repositories")
+_TRANSACTION_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one sealed piece of data adds to the totals. Counters only grow."""
+
+    sites: int = 0
+    pageviews: int = 0
+    visit_seconds: int = 0
+    repositories: int = 0
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 0:
+                raise ValueError(f"a contribution only adds: {name} is {value}")
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+
+def site_created(created_at: datetime) -> Contribution:
+    """The contribution of a newly created site: counted only when created on or after 2024-01-01."""
+    return Contribution(sites=1 if created_at.astimezone(UTC).date() >= SITES_COUNTED_FROM else 0)
+
+
+class TotalsReader(Protocol):
+    def read(self) -> Totals: ...
+
+
+class DynamoTotals:
+    """Totals in the public stats table: `pk=totals, sk=shard#NN` counters, `pk=contribution#<id>` dedupe."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient,
+                 sleeper: Callable[[float], None] = time.sleep) -> None:
+        self.table_name = table_name
+        self.client = client
+        self.sleeper = sleeper
+
+    def read(self) -> Totals:
+        """Sum the shards: one Query on one partition of at most TOTALS_SHARDS small items."""
+        response = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": TOTALS_PK}},
+            Limit=TOTALS_SHARDS * 4,  # the shards are all there is; the limit bounds a mistake
+            ReturnConsumedCapacity="TOTAL",
+        )
+        total = Totals()
+        for item in response.get("Items", []):
+            total = total + Totals(**{f: int(item[f]["N"]) if f in item else 0 for f in _FIELDS})
+        return total
+
+    def contribution_items(self, contribution_id: str, contribution: Contribution,
+                           at: datetime | None = None) -> list[TransactWriteItemTypeDef]:
+        """The transaction items of one contribution, for writers that seal in their own transaction.
+
+        The first item is the conditional put of the dedupe record: when it fails the whole
+        transaction is refused, and that refusal means "already counted".
+        """
+        recorded_at = (at or datetime.now(UTC)).astimezone(UTC).isoformat()
+        updates = {f: v for f, v in asdict(contribution).items() if v}
+        dedupe: TransactWriteItemTypeDef = {"Put": {
+            "TableName": self.table_name,
+            "Item": {"pk": {"S": f"contribution#{contribution_id}"}, "sk": {"S": TOTALS_PK},
+                     "recorded_at": {"S": recorded_at},
+                     **{f: {"N": str(v)} for f, v in updates.items()}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }}
+        if not updates:
+            return [dedupe]
+        increment: TransactWriteItemTypeDef = {"Update": {
+            "TableName": self.table_name,
+            "Key": {"pk": {"S": TOTALS_PK}, "sk": {"S": shard_key(contribution_id)}},
+            "UpdateExpression": "ADD " + ", ".join(f"#{f} :{f}" for f in updates),
+            "ExpressionAttributeNames": {f"#{f}": f for f in updates},
+            "ExpressionAttributeValues": {f":{f}": {"N": str(v)} for f, v in updates.items()},
+        }}
+        return [dedupe, increment]
+
+    def record_contribution(self, contribution_id: str, contribution: Contribution,
+                            at: datetime | None = None) -> bool:
+        """Add `contribution` to the totals once. False when this contribution id was already counted."""
+        if not contribution_id:
+            raise ValueError("a contribution needs a deterministic, non-empty id")
+        items = self.contribution_items(contribution_id, contribution, at)
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return True
+            except self.client.exceptions.TransactionCanceledException as error:
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False
+                if attempt == _TRANSACTION_ATTEMPTS - 1:
+                    raise
+                # Another writer touched the same shard at the same instant: back off and retry.
+                self.sleeper(random.uniform(0, 0.01 * 2**attempt))
+        return False  # pragma: no cover - the loop either returns or raises
+
+
+def shard_key(contribution_id: str) -> str:
+    """The shard a contribution lands on: deterministic, so a retry touches the same item."""
+    digest = hashlib.sha256(contribution_id.encode()).digest()
+    return f"shard#{int.from_bytes(digest[:4], 'big') % TOTALS_SHARDS:02d}"
