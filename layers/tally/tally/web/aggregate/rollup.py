@@ -112,7 +112,7 @@ def compute_rollup(site_id: str, grain: Grain, start_ms: int, end_ms: int, event
         named.pageviews += event.is_pageview
         named.visitors.add(event.visitor)
         for key, value in event.props:
-            prop = rollup.dim(PROPS_PREFIX + key, value)
+            prop = rollup.dim(PROPS_PREFIX + key, value or NOT_SET)
             prop.events += 1
             prop.visitors.add(event.visitor)
     totals.visitors.add_all(total_visitors)

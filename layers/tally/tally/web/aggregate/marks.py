@@ -1,0 +1,108 @@
+"""Dirty marks: which buckets need (re)sealing, and the version each was last sealed at.
+
+One small item per (site, grain, bucket): `ver` counts the changes seen (never reset, so seal
+versions only grow), `sealed` is the version of the stored rollup, and while `ver > sealed` the
+item carries `due`/`due_at`, which a sparse index (`ByDue`) lists for the sealer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from tally.web.aggregate.zones import Grain
+
+SHARDS = 4
+DUE_INDEX = "ByDue"
+
+
+@dataclass(frozen=True)
+class Mark:
+    site_id: str
+    grain: Grain
+    start_ms: int
+    tz: str
+    version: int
+    sealed: int
+
+
+def _key(site_id: str, grain: Grain, start_ms: int) -> dict[str, Any]:
+    return {"pk": {"S": f"mark#{site_id}"}, "sk": {"S": f"{grain.value}#{start_ms:013d}"}}
+
+
+def _shard(grain: Grain, site_id: str) -> str:
+    return f"{grain.value}{zlib.crc32(site_id.encode()) % SHARDS}"
+
+
+def _mark(item: dict[str, Any]) -> Mark:
+    grain, start = item["sk"]["S"].split("#")
+    return Mark(site_id=item["pk"]["S"].removeprefix("mark#"), grain=Grain(grain), start_ms=int(start),
+                tz=item["tz"]["S"], version=int(item["ver"]["N"]), sealed=int(item.get("sealed", {"N": "0"})["N"]))
+
+
+class DirtyMarks:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.writes = 0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from tally.platform.aws import dynamodb_client
+
+            self._client = dynamodb_client()
+        return self._client
+
+    def touch(self, site_id: str, tz: str, grain: Grain, start_ms: int, due_at_ms: int) -> None:
+        """Record that a bucket changed; it becomes due for sealing at `due_at_ms` (or earlier if already due)."""
+        self.client.update_item(
+            TableName=self.table_name, Key=_key(site_id, grain, start_ms),
+            UpdateExpression="SET tz = :tz, #due = :due, due_at = if_not_exists(due_at, :at) ADD ver :one",
+            ExpressionAttributeNames={"#due": "due"},
+            ExpressionAttributeValues={":tz": {"S": tz}, ":due": {"S": _shard(grain, site_id)},
+                                       ":at": {"N": str(due_at_ms)}, ":one": {"N": "1"}},
+        )
+        self.writes += 1
+
+    def due(self, grain: Grain, now_ms: int, limit: int) -> list[Mark]:
+        marks: list[Mark] = []
+        for shard in range(SHARDS):
+            response = self.client.query(
+                TableName=self.table_name, IndexName=DUE_INDEX, Limit=limit,
+                KeyConditionExpression="#due = :due AND due_at <= :now",
+                ExpressionAttributeNames={"#due": "due"},
+                ExpressionAttributeValues={":due": {"S": f"{grain.value}{shard}"}, ":now": {"N": str(now_ms)}},
+            )
+            marks.extend(_mark(i) for i in response.get("Items", []))
+        return sorted(marks, key=lambda m: (m.start_ms, m.site_id))[:limit]
+
+    def get(self, site_id: str, grain: Grain, start_ms: int) -> Mark | None:
+        item = self.client.get_item(TableName=self.table_name, Key=_key(site_id, grain, start_ms),
+                                    ConsistentRead=True).get("Item")
+        return _mark(item) if item else None
+
+    def settle(self, mark: Mark) -> bool:
+        """Mark the bucket sealed at `mark.version`; False when newer changes arrived meanwhile."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_key(mark.site_id, mark.grain, mark.start_ms),
+                UpdateExpression="SET sealed = :v REMOVE #due, due_at",
+                ConditionExpression="ver = :v", ExpressionAttributeNames={"#due": "due"},
+                ExpressionAttributeValues={":v": {"N": str(mark.version)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        self.writes += 1
+        return True
+
+    def postpone(self, mark: Mark, due_at_ms: int) -> None:
+        # ConditionalCheckFailed: another run sealed it meanwhile, which is fine.
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table_name, Key=_key(mark.site_id, mark.grain, mark.start_ms),
+                UpdateExpression="SET due_at = :at", ConditionExpression="attribute_exists(#due)",
+                ExpressionAttributeNames={"#due": "due"}, ExpressionAttributeValues={":at": {"N": str(due_at_ms)}},
+            )

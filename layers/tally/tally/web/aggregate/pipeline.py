@@ -1,0 +1,190 @@
+"""The aggregation pipeline: stream records mark buckets dirty; a bounded job seals due buckets.
+
+Why this shape (see README, Architecture): raw events are the only truth, stored once under
+deterministic keys. Nothing downstream increments a counter; every rollup is recomputed from raw
+events and written whole with its seal version, so duplicated deliveries, replayed or bisected
+batches, crashes between writes, two sealers at once and jobs run twice all converge on the
+same rollups — the ones a brute-force recount gives.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tally.web.aggregate.events import RawEvent
+from tally.web.aggregate.marks import DirtyMarks, Mark
+from tally.web.aggregate.raw_store import RawEventStore, from_item
+from tally.web.aggregate.rollup_store import RollupStore, StaleSeal, fingerprint
+from tally.web.aggregate.sealing import LOOKBACK_MS, NotSettled, seal_day, seal_hour
+from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
+from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
+
+#: How late an event may arrive and still be sealed with its hour the first time.
+LATENESS_MS = 2 * 60_000
+POSTPONE_MS = 5 * 60_000
+MAX_LOOKAHEAD_MS = 24 * HOUR_MS
+
+
+def hour_due_at(start_ms: int, tz: str) -> int:
+    return bucket_end(Grain.hour, start_ms, tz) + VISIT_GAP_MS + LATENESS_MS
+
+
+def day_due_at(start_ms: int, tz: str) -> int:
+    return bucket_end(Grain.day, start_ms, tz) + VISIT_GAP_MS + LATENESS_MS
+
+
+def hours_touched(event: RawEvent, tz: str) -> set[int]:
+    """Hours whose rollup an event can change: its own, and the one a visit it precedes may start in."""
+    return {bucket_start(Grain.hour, event.ts_ms, tz), bucket_start(Grain.hour, event.ts_ms + VISIT_GAP_MS, tz)}
+
+
+def _contains(visit: Visit, event_id: str, events: list[RawEvent]) -> bool:
+    """Whether `event_id` belongs to `visit` (events between its first and last with one of its keys)."""
+    return any(e.event_id == event_id and visit.first.sort_key <= e.sort_key <= visit.last.sort_key
+               and (e.visitor in visit.keys or e.alt_visitor in visit.keys) for e in events)
+
+
+def stream_events(records: Iterable[dict[str, Any]]) -> Iterable[tuple[str, RawEvent | None]]:
+    """(sequence number, event) of DynamoDB stream records; None for records that aren't raw events."""
+    for record in records:
+        sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
+        image = record.get("dynamodb", {}).get("NewImage")
+        if record.get("eventName") not in ("INSERT", "MODIFY") or not image or "n" not in image:
+            yield sequence, None
+            continue
+        yield sequence, from_item(image)
+
+
+@dataclass
+class Aggregator:
+    marks: DirtyMarks
+    zone_of: Callable[[str], str | None]
+
+    def mark(self, events: Iterable[RawEvent]) -> int:
+        """Touch every hour the events can change, once per hour per batch. Returns marks written."""
+        touched: dict[tuple[str, int], str] = {}
+        for event in events:
+            tz = self.zone_of(event.site_id)
+            if tz is None:
+                continue  # the site was deleted: its events are being removed
+            for hour in hours_touched(event, tz):
+                touched[(event.site_id, hour)] = tz
+        for (site_id, hour), tz in sorted(touched.items()):
+            self.marks.touch(site_id, tz, Grain.hour, hour, hour_due_at(hour, tz))
+        return len(touched)
+
+
+@dataclass
+class SealReport:
+    sealed: int = 0
+    unchanged: int = 0
+    postponed: int = 0
+    stale: int = 0
+    days: int = 0
+    remaining: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sealer:
+    marks: DirtyMarks
+    raw: RawEventStore
+    rollups: RollupStore
+    now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
+
+    def run(self, *, deadline: Callable[[], bool], page: int = 50) -> SealReport:
+        """Seal due hours, then due days, until nothing is due or `deadline()` says stop."""
+        report = SealReport()
+        for grain in (Grain.hour, Grain.day):
+            while not deadline():
+                due = self.marks.due(grain, self.now_ms(), page)
+                if not due:
+                    break
+                for mark in due:
+                    if deadline():
+                        report.remaining = True
+                        return report
+                    self._seal(mark, report)
+                if len(due) < page:
+                    break
+            else:
+                report.remaining = True
+        return report
+
+    def _seal(self, mark: Mark, report: SealReport) -> None:
+        current = self.marks.get(mark.site_id, mark.grain, mark.start_ms)
+        if current is None or current.version <= current.sealed:
+            return
+        try:
+            if current.grain is Grain.hour:
+                self.seal_hour(current, report)
+            else:
+                self.seal_day(current, report)
+        except NotSettled:
+            report.postponed += 1
+            self.marks.postpone(current, self.now_ms() + POSTPONE_MS)
+            return
+        except StaleSeal:
+            report.stale += 1  # a newer seal won; its version stays due until sealed
+            return
+        self.marks.settle(current)
+
+    def seal_hour(self, mark: Mark, report: SealReport) -> None:
+        start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
+        settled_ms = self.now_ms() - LATENESS_MS
+        window_end = end
+        events = list(self.raw.window(mark.site_id, start - LOOKBACK_MS, window_end))
+        while True:  # read on until every visit that starts in the hour has ended
+            open_until = max((v.last.ts_ms + VISIT_GAP_MS for v in build_visits(events)
+                              if start <= v.start_ms < end), default=0)
+            if open_until <= window_end or window_end >= min(settled_ms, end + MAX_LOOKAHEAD_MS):
+                break
+            following = min(window_end + HOUR_MS, settled_ms)
+            events.extend(self.raw.window(mark.site_id, window_end, following))
+            window_end = following
+        sealed = seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end))
+        previous = self.rollups.stored_fingerprint(mark.site_id, Grain.hour, start)
+        self.rollups.write(sealed.hour, mark.version, sealed.minutes)
+        if previous == fingerprint(sealed.hour):
+            report.unchanged += 1
+            return
+        report.sealed += 1
+        day = bucket_start(Grain.day, start, mark.tz)
+        self.marks.touch(mark.site_id, mark.tz, Grain.day, day, day_due_at(day, mark.tz))
+        if previous is not None:
+            self._cascade(mark, events, start, end)
+
+    def _cascade(self, mark: Mark, events: list[RawEvent], start: int, end: int) -> None:
+        """A changed reseal may change visits that began before the hour: reseal where they began.
+
+        The window read for the hour starts 30 minutes early, so a visit crossing into the hour may
+        have begun long before: walk its chain back through earlier raw events to its first one.
+        """
+        window_start = start - LOOKBACK_MS
+        for visit in build_visits(events):
+            if not visit.start_ms < start <= visit.last.ts_ms:
+                continue
+            first = self._chain_start(mark.site_id, visit.last.event_id, events, window_start)
+            self.marks.touch(mark.site_id, mark.tz, Grain.hour, bucket_start(Grain.hour, first, mark.tz),
+                             self.now_ms())
+
+    def _chain_start(self, site_id: str, member_id: str, events: list[RawEvent], window_start: int) -> int:
+        known = list(events)
+        limit = window_start - MAX_LOOKAHEAD_MS
+        while True:
+            visit = next(v for v in build_visits(known) if any(e.event_id == member_id for e in (v.first, v.last))
+                         or _contains(v, member_id, known))
+            if visit.start_ms - VISIT_GAP_MS >= window_start or window_start <= limit:
+                return visit.start_ms
+            known.extend(self.raw.window(site_id, window_start - HOUR_MS, window_start))
+            window_start -= HOUR_MS
+
+    def seal_day(self, mark: Mark, report: SealReport) -> None:
+        end = bucket_end(Grain.day, mark.start_ms, mark.tz)
+        hours = self.rollups.read(mark.site_id, Grain.hour, mark.start_ms, end)
+        day = seal_day(mark.site_id, mark.tz, mark.start_ms, hours)
+        self.rollups.write(day, mark.version)
+        report.days += 1

@@ -1,0 +1,144 @@
+"""Raw events in DynamoDB, under deterministic keys, kept for the site's retention (TTL).
+
+Key: `pk = <site>#<UTC hour>`, `sk = <ts_ms>#<event id>`. The same event delivered twice lands on
+the same key, so storing is idempotent; a live event that carries a client `id` (its timestamp is
+the time of receipt, so a retry would get a new key) is deduplicated by a short-lived claim item
+written in the same transaction. Attribute names are one or two letters: a raw event stays well
+under 1 KB, one write unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from tally.platform.capacity import item_size
+from tally.web.aggregate.events import RawEvent
+
+HOUR_MS = 3_600_000
+DEDUPE_TTL_S = 86_400
+_OPTIONAL = {"r": "referrer", "us": "utm_source", "um": "utm_medium", "uc": "utm_campaign", "c": "country",
+             "d": "device", "b": "browser", "o": "os"}
+
+
+def partition(site_id: str, ts_ms: int) -> str:
+    return f"{site_id}#{datetime.fromtimestamp(ts_ms / 1000, UTC).strftime('%Y%m%d%H')}"
+
+
+def sort_key(event: RawEvent) -> str:
+    return f"{event.ts_ms:013d}#{event.event_id}"
+
+
+def to_item(event: RawEvent, expires_at: int) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": partition(event.site_id, event.ts_ms)},
+        "sk": {"S": sort_key(event)},
+        "n": {"S": event.name},
+        "v": {"S": event.visitor},
+        "p": {"S": event.page},
+        "s": {"S": event.source},
+        "x": {"N": str(expires_at)},
+    }
+    if event.alt_visitor:
+        item["a"] = {"S": event.alt_visitor}
+    if not event.interactive:
+        item["i"] = {"BOOL": False}
+    for short, name in _OPTIONAL.items():
+        value = getattr(event, name)
+        if value:
+            item[short] = {"S": value}
+    if event.props:
+        item["pr"] = {"M": {k: {"S": v} for k, v in event.props}}
+    return item
+
+
+def from_item(item: dict[str, Any]) -> RawEvent:
+    site_id = item["pk"]["S"].rsplit("#", 1)[0]
+    ts, event_id = item["sk"]["S"].split("#", 1)
+    optional = {name: item[short]["S"] for short, name in _OPTIONAL.items() if short in item}
+    return RawEvent(
+        event_id=event_id, site_id=site_id, ts_ms=int(ts), name=item["n"]["S"], visitor=item["v"]["S"],
+        page=item["p"]["S"], alt_visitor=item.get("a", {}).get("S"), interactive="i" not in item,
+        source=item["s"]["S"], props=tuple(sorted((k, v["S"]) for k, v in item.get("pr", {}).get("M", {}).items())),
+        **optional,
+    )
+
+
+class RawEventStore:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.write_units = 0.0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from tally.platform.aws import dynamodb_client
+
+            self._client = dynamodb_client()
+        return self._client
+
+    def put(self, event: RawEvent, expires_at: int, *, client_id: str | None = None) -> bool:
+        """Store one live event; False when it was already stored (a retry)."""
+        item = to_item(event, expires_at)
+        if client_id is None:
+            try:
+                self.client.put_item(TableName=self.table_name, Item=item,
+                                     ConditionExpression="attribute_not_exists(pk)")
+            except self.client.exceptions.ConditionalCheckFailedException:
+                return False
+            self.write_units += _write_units(item)
+            return True
+        claim = {"pk": {"S": f"{event.site_id}#id"}, "sk": {"S": client_id},
+                 "x": {"N": str(int(event.ts_ms / 1000) + DEDUPE_TTL_S)}}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table_name, "Item": claim,
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.table_name, "Item": item}},
+            ])
+        except self.client.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        self.write_units += 2 * (_write_units(item) + _write_units(claim))  # transactions cost double
+        return True
+
+    def put_many(self, events: Iterable[tuple[RawEvent, int]]) -> int:
+        """Store historic events (imports) in batches; re-sending the same event rewrites the same key."""
+        items = [to_item(event, expires) for event, expires in events]
+        written = 0
+        for start in range(0, len(items), 25):
+            chunk = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
+            for attempt in range(10):
+                response = self.client.batch_write_item(RequestItems=chunk)
+                chunk = response.get("UnprocessedItems") or {}
+                if not chunk:
+                    break
+                if attempt == 9:
+                    raise RuntimeError("DynamoDB kept items unprocessed")
+            written += len(items[start:start + 25])
+        self.write_units += sum(_write_units(i) for i in items)
+        return written
+
+    def window(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
+        """Events of a site with start_ms <= ts < end_ms, in time order."""
+        hour = start_ms - start_ms % HOUR_MS
+        while hour < end_ms:
+            paginator = self.client.get_paginator("query")
+            for page in paginator.paginate(
+                TableName=self.table_name, ConsistentRead=True,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={":pk": {"S": partition(site_id, hour)},
+                                           ":a": {"S": f"{max(start_ms, hour):013d}#"},
+                                           ":b": {"S": f"{min(end_ms, hour + HOUR_MS) - 1:013d}#\U0010ffff"}},
+            ):
+                for item in page.get("Items", []):
+                    yield from_item(item)
+            hour += HOUR_MS
+
+
+def _write_units(item: dict[str, Any]) -> float:
+    return float(-(-item_size(item) // 1024))

@@ -1,0 +1,173 @@
+"""Rollups in DynamoDB: one item per (site, grain, dimension, bucket), split in parts when large.
+
+`pk = <site>#<grain>`, `sk = <dimension>#<bucket start ms>#<part>`; `_total` is the dimension of
+the bucket's totals, which also carries the bucket's fingerprint and the list of its dimensions.
+Minutes are packed: one item per hour holds that hour's minute rollups (`pk = <site>#m`).
+Every item carries the seal version it was computed from, and a write is conditional on not
+going backwards (`ver <= mine`): a slow sealer holding an older view can never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from tally.platform.capacity import item_size
+from tally.web.aggregate.rollup import Rollup, Stats
+from tally.web.aggregate.sketch import VisitorSketch
+from tally.web.aggregate.zones import Grain
+
+TOTAL = "_total"
+MINUTES = "_minutes"
+PART_BYTES = 300_000  # stay well under DynamoDB's 400 KB item limit
+
+
+class StaleSeal(Exception):
+    """A newer seal of this bucket was written meanwhile; this sealer's view is out of date."""
+
+
+def fingerprint(rollup: Rollup) -> str:
+    """A digest of everything a reader sees (counts and visitor estimates), to tell if a reseal changed it."""
+    view = {"t": [*rollup.totals.counts(), rollup.totals.visitors.estimate()],
+            "d": {name: sorted([v, *s.counts(), s.visitors.estimate()] for v, s in values.items())
+                  for name, values in sorted(rollup.dims.items())}}
+    return hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _stats_value(stats: Stats) -> dict[str, Any]:
+    return {"L": [*({"N": str(n)} for n in stats.counts()), {"B": stats.visitors.to_bytes()}]}
+
+
+def _stats_from(value: dict[str, Any]) -> Stats:
+    *counts, sketch = value["L"]
+    pv, ev, vi, bo, du = (int(c["N"]) for c in counts)
+    return Stats(pv, ev, vi, bo, du, VisitorSketch.from_bytes(bytes(sketch["B"])))
+
+
+def _parts(values: dict[str, Stats]) -> list[dict[str, dict[str, Any]]]:
+    encoded = {value: _stats_value(stats) for value, stats in values.items()}
+    size = sum(len(v.encode()) + len(s["L"][5]["B"]) + 40 for v, s in encoded.items())
+    count = max(1, -(-size // PART_BYTES))
+    parts: list[dict[str, dict[str, Any]]] = [{} for _ in range(count)]
+    for value, stats in encoded.items():
+        parts[zlib.crc32(value.encode()) % count][value] = stats
+    return parts
+
+
+class RollupStore:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.write_units = 0.0
+        self.read_units = 0.0
+        self.items_read = 0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from tally.platform.aws import dynamodb_client
+
+            self._client = dynamodb_client()
+        return self._client
+
+    # -- writing ---------------------------------------------------------------------------------
+    def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = ()) -> None:
+        """Store a sealed rollup (and, for an hour, its minutes) as computed at seal `version`."""
+        pk = f"{rollup.site_id}#{rollup.grain.value}"
+        previous = self._previous_parts(pk, rollup.start_ms)
+        dims: dict[str, int] = {}
+        for name, values in sorted(rollup.dims.items()):
+            parts = _parts(values)
+            dims[name] = len(parts)
+            for index, part in enumerate(parts):
+                self._put({"pk": {"S": pk}, "sk": {"S": f"{name}#{rollup.start_ms:013d}#{index}"},
+                           "vals": {"M": part}}, version)
+        minute_list = list(minutes)
+        if minute_list:
+            packed = {str(m.start_ms): _stats_value(m.totals) for m in minute_list}
+            self._put({"pk": {"S": f"{rollup.site_id}#{Grain.minute.value}"},
+                       "sk": {"S": f"{MINUTES}#{rollup.start_ms:013d}#0"}, "vals": {"M": packed}}, version)
+        self._put({"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{rollup.start_ms:013d}#0"},
+                   "end": {"N": str(rollup.end_ms)}, "fp": {"S": fingerprint(rollup)},
+                   "dims": {"M": {k: {"N": str(v)} for k, v in dims.items()}},
+                   "vals": {"M": {"all": _stats_value(rollup.totals)}}}, version)
+        for name, count in previous.items():  # parts that no longer exist after this seal
+            for index in range(dims.get(name, 0), count):
+                self.client.delete_item(TableName=self.table_name,
+                                        Key={"pk": {"S": pk}, "sk": {"S": f"{name}#{rollup.start_ms:013d}#{index}"}},
+                                        ConditionExpression="attribute_not_exists(ver) OR ver <= :v",
+                                        ExpressionAttributeValues={":v": {"N": str(version)}})
+
+    def _put(self, item: dict[str, Any], version: int) -> None:
+        item["ver"] = {"N": str(version)}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=item,
+                                 ConditionExpression="attribute_not_exists(ver) OR ver <= :v",
+                                 ExpressionAttributeValues={":v": {"N": str(version)}})
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            raise StaleSeal(item["sk"]["S"]) from error
+        self.write_units += -(-item_size(item) // 1024)
+
+    def _previous_parts(self, pk: str, start_ms: int) -> dict[str, int]:
+        item = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
+                                    Key={"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{start_ms:013d}#0"}}).get("Item")
+        if not item:
+            return {}
+        return {k: int(v["N"]) for k, v in item.get("dims", {}).get("M", {}).items()}
+
+    # -- reading ---------------------------------------------------------------------------------
+    def stored_fingerprint(self, site_id: str, grain: Grain, start_ms: int) -> str | None:
+        item = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True, ProjectionExpression="fp",
+            Key={"pk": {"S": f"{site_id}#{grain.value}"}, "sk": {"S": f"{TOTAL}#{start_ms:013d}#0"}},
+        ).get("Item")
+        return str(item["fp"]["S"]) if item else None
+
+    def _query(self, pk: str, dim: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": f"{dim}#{start_ms:013d}#"},
+                                       ":b": {"S": f"{dim}#{end_ms - 1:013d}#~"}},
+        ):
+            page_items = page.get("Items", [])
+            self.items_read += len(page_items)
+            self.read_units += max(1, -(-sum(item_size(i) for i in page_items) // 4096))
+            items.extend(page_items)
+        return items
+
+    def read(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> list[Rollup]:
+        """Full rollups (totals and every dimension) of the buckets starting in [start_ms, end_ms)."""
+        pk = f"{site_id}#{grain.value}"
+        rollups: dict[int, Rollup] = {}
+        dims: set[str] = set()
+        for item in self._query(pk, TOTAL, start_ms, end_ms):
+            start = int(item["sk"]["S"].split("#")[1])
+            rollup = Rollup(site_id, grain, start, int(item["end"]["N"]), _stats_from(item["vals"]["M"]["all"]))
+            rollups[start] = rollup
+            dims.update(item.get("dims", {}).get("M", {}))
+        for dim in sorted(dims):
+            for item in self._query(pk, dim, start_ms, end_ms):
+                start = int(item["sk"]["S"][len(dim) + 1:].split("#")[0])
+                if start in rollups:
+                    for value, stats in item["vals"]["M"].items():
+                        rollups[start].dim(dim, value).merge(_stats_from(stats))
+        return [rollups[s] for s in sorted(rollups)]
+
+    def read_totals(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> list[Rollup]:
+        pk = f"{site_id}#{grain.value}"
+        return [Rollup(site_id, grain, int(i["sk"]["S"].split("#")[1]), int(i["end"]["N"]),
+                       _stats_from(i["vals"]["M"]["all"])) for i in self._query(pk, TOTAL, start_ms, end_ms)]
+
+    def read_minutes(self, site_id: str, hour_start_ms: int, hour_end_ms: int) -> list[Rollup]:
+        pk = f"{site_id}#{Grain.minute.value}"
+        minutes = []
+        for item in self._query(pk, MINUTES, hour_start_ms, hour_end_ms):
+            for start, stats in item["vals"]["M"].items():
+                minutes.append(Rollup(site_id, Grain.minute, int(start), int(start) + 60_000, _stats_from(stats)))
+        return sorted(minutes, key=lambda r: r.start_ms)
