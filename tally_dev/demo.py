@@ -1,0 +1,103 @@
+"""Demo data for the local cloud: two orgs with a user of every role, an API key each, some failures.
+
+`demo` and `rival` are two tenants so that cross-tenant behaviour always has a target. Tokens are
+local HS256 JWTs (`tally_dev.tokens`); API keys are stored only as hashes, through the same
+`issue_api_key` the product uses; failures go through the one recorder into the failure ledger,
+so the failure badge counts something real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tally.auth.api_keys import DynamoApiKeyStore, issue_api_key
+from tally.ops.kinds import OpsKind
+from tally.ops.ledger import DynamoFailureLedger
+from tally.ops.recorder import record_failure
+from tally.platform.caller import Role
+from tally_dev.tokens import DEFAULT_TTL_S, default_user, issue_token
+
+if TYPE_CHECKING:
+    from tally_dev.localcloud import LocalCloud
+
+ORGS = ("demo", "rival")
+ROLES = (Role.viewer, Role.org_admin, Role.super_admin)
+#: The platform staff member: one person, holding super_admin in whichever org they act in.
+PLATFORM_USER = "platform-staff"
+
+#: A few recorded failures per org (kind, operation, message): different totals for each org.
+DEMO_FAILURES: dict[str, list[tuple[OpsKind, str, str]]] = {
+    "demo": [
+        (OpsKind.ingest, "POST /api/event", "TimeoutError: raw event write timed out"),
+        (OpsKind.ingest, "POST /api/event", "ProvisionedThroughputExceeded: raw events"),
+        (OpsKind.job, "rollup-seal", "job exceeded its time budget"),
+        (OpsKind.email, "weekly-report", "SES rejected the message: unverified sender"),
+        (OpsKind.export, "mine demo-repo", "git clone failed: repository not found"),
+    ],
+    "rival": [
+        (OpsKind.aggregation, "aggregate batch", "event kept failing aggregation: sent to the DLQ"),
+        (OpsKind.job, "retention-cleanup", "job exceeded its time budget"),
+    ],
+}
+
+
+@dataclass
+class DemoData:
+    """What `load_demo_data` created, for printing and for tests."""
+
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, role) -> bearer JWT
+    users: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, role) -> user id
+    api_keys: dict[str, str] = field(default_factory=dict)  # org -> tly_ key (shown once)
+    failures: dict[str, int] = field(default_factory=dict)  # org -> failures recorded now
+
+    def token(self, org: str, role: str | Role) -> str:
+        return self.tokens[(org, Role(role).value)]
+
+    def lines(self) -> list[str]:
+        """The demo credentials, one per line, as `tally dev` prints them."""
+        lines = []
+        for org in ORGS:
+            lines.append(f"org {org}: {self.failures.get(org, 0)} failures recorded")
+            for (token_org, role), token in self.tokens.items():
+                if token_org == org:
+                    lines.append(f"  {role:<12} ({self.users[(org, role)]}): {token}")
+            lines.append(f"  {'API key':<12} (org_admin): {self.api_keys[org]}")
+        return lines
+
+
+def user_for(org: str, role: Role) -> str:
+    return PLATFORM_USER if role is Role.super_admin else default_user(org, role.value)
+
+
+def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> DemoData:
+    """Create the demo data in a running local cloud."""
+    demo = DemoData()
+    key_store = _LocalApiKeyStore(cloud.tables["IdentityTable"], cloud.dynamodb_resource)
+    ledger = DynamoFailureLedger(cloud.tables["OpsTable"], cloud.dynamodb)
+    for org in ORGS:
+        for role in ROLES:
+            user = user_for(org, role)
+            demo.users[(org, role.value)] = user
+            demo.tokens[(org, role.value)] = issue_token(org, role.value, user=user, ttl_s=ttl_s)
+        demo.api_keys[org] = issue_api_key(key_store, key_id=f"{org}-demo-key", org_id=org,
+                                           user_id=default_user(org, Role.org_admin.value),
+                                           roles=[Role.org_admin.value])
+        recorded = 0
+        for i, (kind, operation, message) in enumerate(DEMO_FAILURES[org]):
+            recorded += record_failure(kind, operation, message, org_id=org, failure_id=f"demo-{org}-{i}",
+                                       ledger=ledger)
+        demo.failures[org] = recorded
+    return demo
+
+
+class _LocalApiKeyStore(DynamoApiKeyStore):
+    """The product's API key store, on the local cloud's endpoint instead of the process-wide resource."""
+
+    def __init__(self, table_name: str, resource: Any) -> None:
+        super().__init__(table_name)
+        self._resource = resource
+
+    @property
+    def table(self) -> Any:
+        return self._resource.Table(self.table_name)

@@ -1,0 +1,102 @@
+"""moto's `ThreadedMotoServer` in a process of its own, on loopback and a free port.
+
+Why a process: moto keeps its state in module globals, and `mock_aws()` (which the unit and
+integration tests use in the same pytest process) resets those globals when it starts and stops.
+In its own process the local cloud's data survives, and stopping it is one `terminate`.
+
+Run as `python moto_host.py HOST`: prints the port it listens on, then serves until its stdin
+closes (the local cloud stopped or died).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from typing import TextIO
+
+START_TIMEOUT_S = 60.0
+STOP_GRACE_S = 5.0
+
+
+class MotoProcess:
+    """The parent's handle on a moto server process."""
+
+    def __init__(self, host: str = "127.0.0.1", log: TextIO | None = None) -> None:
+        self.host = host
+        self.port = 0
+        self._log_fd = log.fileno() if log is not None else 2
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process; `wait_ready` then waits for its port (do other work in between)."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", os.path.abspath(__file__), self.host],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_fd,
+            start_new_session=True,
+        )
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        try:
+            line = _read_line(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT_S)
+            self.port = int(line)
+        except (TimeoutError, EOFError, ValueError) as error:
+            self.stop()
+            raise RuntimeError(f"moto's server did not start: {error!r}") from error
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            process.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+
+def _read_line(fd: int, deadline: float) -> str:
+    from tally_dev.localcloud.worker import read_exact
+
+    data = b""
+    while not data.endswith(b"\n"):
+        data += read_exact(fd, 1, deadline)
+    return data.decode().strip()
+
+
+def main(argv: list[str]) -> int:
+    if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]  # this folder's modules must not shadow anything moto imports
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=argv[1], port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    sys.stdin.buffer.read()  # until the local cloud closes our stdin (or dies)
+    os._exit(0)  # nothing to save: moto's state dies with the local cloud
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
