@@ -72,4 +72,4 @@ class FakeContext:
     aws_request_id = "req-1"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return 600_000

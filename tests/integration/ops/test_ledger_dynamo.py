@@ -87,3 +87,11 @@ def test_another_orgs_failures_are_never_counted(aws):
     record_failure(OpsKind.email, "send", "bounce", org_id="rival", ledger=ledger, at=NOW - timedelta(minutes=5))
     assert ledger.count("demo", NOW - timedelta(hours=1), NOW).total == 0
     assert ledger.count("rival", NOW - timedelta(hours=1), NOW).total == 1
+
+
+def test_a_failure_reported_again_minutes_later_counts_once(aws):
+    ledger = DynamoFailureLedger(aws["OpsTable"])
+    assert record_failure(OpsKind.aggregation, "batch", "dlq", org_id="demo", failure_id="b1", ledger=ledger, at=NOW)
+    assert not record_failure(OpsKind.aggregation, "batch", "dlq", org_id="demo", failure_id="b1", ledger=ledger,
+                              at=NOW + timedelta(minutes=7))
+    assert ledger.count("demo", NOW - timedelta(hours=1), NOW + timedelta(hours=1)).total == 1

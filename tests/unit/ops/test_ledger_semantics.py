@@ -55,3 +55,11 @@ def test_failures_without_an_org_are_platform_failures_not_any_tenants():
     record_failure(OpsKind.cache, "public-stats", "throttled", ledger=ledger, at=NOW)
     assert count_failures("demo", "1h", False, None, ledger=ledger, now=NOW + timedelta(seconds=1)).count == 0
     assert count_failures("_platform", "1h", False, None, ledger=ledger, now=NOW + timedelta(seconds=1)).count == 1
+
+
+def test_a_failure_reported_again_later_still_counts_once():
+    ledger = InMemoryFailureLedger()
+    record_failure(OpsKind.aggregation, "batch", "dlq", org_id="demo", failure_id="b1", ledger=ledger, at=NOW)
+    record_failure(OpsKind.aggregation, "batch", "dlq", org_id="demo", failure_id="b1", ledger=ledger,
+                   at=NOW + timedelta(minutes=7))
+    assert count_failures("demo", "1h", False, None, ledger=ledger, now=NOW + timedelta(minutes=8)).count == 1

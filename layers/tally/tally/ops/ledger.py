@@ -1,8 +1,9 @@
 """The failure ledger: one entry per failed operation, plus minute/hour/day counters kept with it.
 
 An entry and its three counter increments are written in one DynamoDB transaction whose first
-item is a conditional put of the entry: a retried recording (same failure id) is refused as a
-whole, so the counters equal a brute-force count of the entries under any retries or concurrency.
+item is a conditional put of a claim on the failure id: a retried recording (same failure id,
+whenever it is reported) is refused as a whole, so the counters equal a brute-force count of the
+entries under any retries or concurrency.
 """
 
 from __future__ import annotations
@@ -118,11 +119,15 @@ class DynamoFailureLedger:
     def record(self, failure: Failure) -> bool:
         entry = entry_item(failure)
         expires = entry["expires_at"]
-        items: list[dict[str, Any]] = [{"Put": {
-            "TableName": self.table_name,
-            "Item": entry,
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }}]
+        # The claim is keyed by the failure id alone, so a failure reported again later (another
+        # timestamp, another minute) is still refused whole: it counts once.
+        claim = {"pk": {"S": f"{failure.org_id}#C#{failure.failure_id}"}, "sk": {"S": "claim"},
+                 "expires_at": expires}
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self.table_name, "Item": claim,
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table_name, "Item": entry}},
+        ]
         for granularity in Granularity:
             items.append({"Update": {
                 "TableName": self.table_name,

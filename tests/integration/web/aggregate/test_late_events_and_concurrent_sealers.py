@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Sealer
+from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain, bucket_start
@@ -19,8 +19,8 @@ MIN = 60_000
 def ingest(aws, site, events):
     raw, marks = RawEventStore(aws["EventsTable"]), DirtyMarks(aws["RollupsTable"])
     for event in events:
-        raw.put(to_raw(site, event), expires_at=4_000_000_000)
-    Aggregator(marks, zone_of=lambda _: TZ).mark(to_raw(site, e) for e in events)
+        raw.put(to_raw(site, event), expires_at=4_000_000_000, tz=TZ)
+    Aggregator(marks).mark(Change(to_raw(site, e), TZ) for e in events)
 
 
 def assert_hours_match(aws, site, events):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Sealer, stream_events
+from tally.web.aggregate.pipeline import Aggregator, Sealer, stream_change
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain, bucket_start
@@ -90,9 +90,9 @@ def run_hostile_pipeline(aws, site: str, events: list[OracleEvent], rng: random.
     rollups = RollupStore(aws["RollupsTable"])
     # ingest: duplicated deliveries (the same event stored twice is one item)
     for event in events + rng.sample(events, k=min(3, len(events))):
-        raw.put(to_raw(site, event), expires_at=4_000_000_000)
+        raw.put(to_raw(site, event), expires_at=4_000_000_000, tz=TZ)
     records = [r for r in read_stream(aws["EventsTable"]) if site in r["dynamodb"]["Keys"]["pk"]["S"]]
-    aggregator = Aggregator(marks, zone_of=lambda _: TZ)
+    aggregator = Aggregator(marks)
     # deliveries: batches bisected, some replayed whole
     batches, i = [], 0
     while i < len(records):
@@ -102,7 +102,7 @@ def run_hostile_pipeline(aws, site: str, events: list[OracleEvent], rng: random.
     for batch in batches + rng.sample(batches, k=min(2, len(batches))):
         half = len(batch) // 2 or 1
         for part in (batch[:half], batch[half:]):
-            aggregator.mark(e for _, e in stream_events(part) if e is not None)
+            aggregator.mark(c for c in map(stream_change, part) if c is not None)
     # seal: a crash between two writes, then the job twice over
     clock = Clock(max(e.ts_ms for e in events) + 3 * 3_600_000 + 86_400_000 * 2)
     crashing = Sealer(marks, raw, CrashingRollups(aws["RollupsTable"], crash_after=rng.randint(0, 5)), clock)

@@ -47,31 +47,32 @@ def _contains(visit: Visit, event_id: str, events: list[RawEvent]) -> bool:
                and (e.visitor in visit.keys or e.alt_visitor in visit.keys) for e in events)
 
 
-def stream_events(records: Iterable[dict[str, Any]]) -> Iterable[tuple[str, RawEvent | None]]:
-    """(sequence number, event) of DynamoDB stream records; None for records that aren't raw events."""
-    for record in records:
-        sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
-        image = record.get("dynamodb", {}).get("NewImage")
-        if record.get("eventName") not in ("INSERT", "MODIFY") or not image or "n" not in image:
-            yield sequence, None
-            continue
-        yield sequence, from_item(image)
+@dataclass(frozen=True)
+class Change:
+    """A raw event as a stream record carries it, with its site's time zone."""
+
+    event: RawEvent
+    tz: str
+
+
+def stream_change(record: dict[str, Any]) -> Change | None:
+    """The raw event of a DynamoDB stream record; None for records that aren't new raw events."""
+    image = record.get("dynamodb", {}).get("NewImage")
+    if record.get("eventName") not in ("INSERT", "MODIFY") or not image or "n" not in image:
+        return None  # removals (TTL, deletion) and dedupe claims change no rollup
+    return Change(from_item(image), image.get("z", {}).get("S", "UTC"))
 
 
 @dataclass
 class Aggregator:
     marks: DirtyMarks
-    zone_of: Callable[[str], str | None]
 
-    def mark(self, events: Iterable[RawEvent]) -> int:
+    def mark(self, changes: Iterable[Change]) -> int:
         """Touch every hour the events can change, once per hour per batch. Returns marks written."""
         touched: dict[tuple[str, int], str] = {}
-        for event in events:
-            tz = self.zone_of(event.site_id)
-            if tz is None:
-                continue  # the site was deleted: its events are being removed
-            for hour in hours_touched(event, tz):
-                touched[(event.site_id, hour)] = tz
+        for change in changes:
+            for hour in hours_touched(change.event, change.tz):
+                touched[(change.event.site_id, hour)] = change.tz
         for (site_id, hour), tz in sorted(touched.items()):
             self.marks.touch(site_id, tz, Grain.hour, hour, hour_due_at(hour, tz))
         return len(touched)

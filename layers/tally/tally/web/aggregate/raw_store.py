@@ -30,7 +30,8 @@ def sort_key(event: RawEvent) -> str:
     return f"{event.ts_ms:013d}#{event.event_id}"
 
 
-def to_item(event: RawEvent, expires_at: int) -> dict[str, Any]:
+def to_item(event: RawEvent, expires_at: int, tz: str = "UTC") -> dict[str, Any]:
+    """The stored item; it carries the site's time zone so that aggregation needs no site lookup."""
     item: dict[str, Any] = {
         "pk": {"S": partition(event.site_id, event.ts_ms)},
         "sk": {"S": sort_key(event)},
@@ -39,6 +40,7 @@ def to_item(event: RawEvent, expires_at: int) -> dict[str, Any]:
         "p": {"S": event.page},
         "s": {"S": event.source},
         "x": {"N": str(expires_at)},
+        "z": {"S": tz},
     }
     if event.alt_visitor:
         item["a"] = {"S": event.alt_visitor}
@@ -79,9 +81,9 @@ class RawEventStore:
             self._client = dynamodb_client()
         return self._client
 
-    def put(self, event: RawEvent, expires_at: int, *, client_id: str | None = None) -> bool:
+    def put(self, event: RawEvent, expires_at: int, *, tz: str = "UTC", client_id: str | None = None) -> bool:
         """Store one live event; False when it was already stored (a retry)."""
-        item = to_item(event, expires_at)
+        item = to_item(event, expires_at, tz)
         if client_id is None:
             try:
                 self.client.put_item(TableName=self.table_name, Item=item,
@@ -106,9 +108,9 @@ class RawEventStore:
         self.write_units += 2 * (_write_units(item) + _write_units(claim))  # transactions cost double
         return True
 
-    def put_many(self, events: Iterable[tuple[RawEvent, int]]) -> int:
+    def put_many(self, events: Iterable[tuple[RawEvent, int]], tz: str = "UTC") -> int:
         """Store historic events (imports) in batches; re-sending the same event rewrites the same key."""
-        items = [to_item(event, expires) for event, expires in events]
+        items = [to_item(event, expires, tz) for event, expires in events]
         written = 0
         for start in range(0, len(items), 25):
             chunk = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
