@@ -1,0 +1,65 @@
+"""POST /api/v1/sites/{site_id}/events/import — historic events as NDJSON (org_admin)."""
+
+import time
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from tally.platform.caller import Caller, Role
+from tally.platform.errors import NotFound
+from tally.platform.failures import record_api_failure
+from tally.platform.http import TallyResolver
+from tally.platform.observability import logger, metrics, tracer
+from tally.sites.model import SiteStatus
+from tally.sites.settings import site_store
+from tally.web.aggregate.raw_store import RawEventStore
+from tally.web.ingest.imports import MAX_BYTES, Importer
+from tally.web.ingest.settings import ingest_settings
+from tally.web.ingest.site_secrets import SiteSecrets
+from tally.web.visitors.settings import visitor_settings
+
+app = TallyResolver(max_body_bytes=MAX_BYTES, on_unexpected=record_api_failure)
+
+
+class LineError(BaseModel):
+    line: int = Field(description="1-based line number in the request body.")
+    reason: str
+
+
+class ImportResult(BaseModel):
+    accepted: int = Field(description="Lines stored (a re-sent line is stored once).")
+    rejected: int = Field(description="Lines refused; the first 200 are listed in `errors`.")
+    dropped_bots: int = Field(description="Lines dropped because their user agent is a bot.")
+    errors: list[LineError]
+
+
+@cache
+def importer() -> Importer:
+    return Importer(RawEventStore(ingest_settings().events_table), SiteSecrets(visitor_settings().salts_table))
+
+
+@app.post("/api/v1/sites/<site_id>/events/import", summary="Import historic events (NDJSON)",
+          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}})
+@tracer.capture_method
+def import_events(site_id: str) -> Response[ImportResult]:
+    caller = Caller.from_event(app.current_event.raw_event).require(Role.org_admin)
+    site = site_store().get(caller.org_id, site_id)
+    if site is None or site.status is not SiteStatus.active:
+        raise NotFound(f"no site {site_id}")
+    body = app.current_event.decoded_body or ""
+    report = importer().run(site, body.encode(), now_ms=int(time.time() * 1000))
+    metrics.add_metric(name="EventsImported", unit="Count", value=report.accepted)
+    result = ImportResult(accepted=report.accepted, rejected=report.rejected, dropped_bots=report.dropped_bots,
+                          errors=[LineError(**e) for e in report.errors])
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Accepting events: Plausible-compatible live events and NDJSON imports, stored once as raw events."""
