@@ -43,6 +43,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
         names = create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}")
         monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
         monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
+        monkeypatch.setenv("SALTS_TABLE", names["SaltsTable"])
         monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
         _clear_settings_caches()
         yield AwsTables(names)
@@ -57,8 +58,11 @@ def _clear_settings_caches() -> None:
     from tally.public_stats.dynamo import fail_fast_client
     from tally.public_stats.settings import public_stats_settings
     from tally.public_stats.wiring import runtime as public_stats_runtime
+    from tally.web.visitors.settings import visitor_settings
+    from tally.web.visitors.wiring import salt_store, visitor_ids
 
-    for cached in (auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
+    for cached in (visitor_settings, salt_store, visitor_ids,
+                   auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
                    fail_fast_client):
         cached.cache_clear()
 
@@ -83,6 +87,7 @@ def aws_server(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aw
                           f"s{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
     monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
+    monkeypatch.setenv("SALTS_TABLE", names["SaltsTable"])
     monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
     _clear_settings_caches()
     yield AwsTables(names)

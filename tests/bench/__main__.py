@@ -20,7 +20,7 @@ from tests.bench import cold_imports, failure_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results.json"
-OPTIONAL_SECTIONS = ["tests.bench.public_stats_bench"]
+OPTIONAL_SECTIONS = ["tests.bench.public_stats_bench", "tests.bench.enrich_bench"]
 
 
 def machine() -> dict[str, Any]:

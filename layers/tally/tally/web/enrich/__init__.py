@@ -1,0 +1,6 @@
+"""Enrichment of an ingested event: bot filter, client (browser, OS, device), source, page, country, IP.
+
+One module per concept, each importable alone (the libraries behind them load on first use):
+`bots.is_bot`, `user_agents.parse_user_agent`, `sources.source_from`, `pages.normalize_page`,
+`geo.country_from`, `network.client_ip`; `settings` holds the environment-driven configuration.
+"""
