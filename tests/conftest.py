@@ -44,6 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
         monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
         monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
         monkeypatch.setenv("SALTS_TABLE", names["SaltsTable"])
+        monkeypatch.setenv("SITES_TABLE", names["SitesTable"])
         monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
         _clear_settings_caches()
         yield AwsTables(names)
@@ -58,12 +59,14 @@ def _clear_settings_caches() -> None:
     from tally.public_stats.dynamo import fail_fast_client
     from tally.public_stats.settings import public_stats_settings
     from tally.public_stats.wiring import runtime as public_stats_runtime
+    from tally.sites.deletion_settings import site_deletion_settings
+    from tally.sites.settings import site_store, sites_settings
     from tally.web.visitors.settings import visitor_settings
     from tally.web.visitors.wiring import salt_store, visitor_ids
 
     for cached in (visitor_settings, salt_store, visitor_ids,
                    auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
-                   fail_fast_client):
+                   fail_fast_client, sites_settings, site_store, site_deletion_settings):
         cached.cache_clear()
 
 
@@ -88,6 +91,7 @@ def aws_server(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aw
     monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
     monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
     monkeypatch.setenv("SALTS_TABLE", names["SaltsTable"])
+    monkeypatch.setenv("SITES_TABLE", names["SitesTable"])
     monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
     _clear_settings_caches()
     yield AwsTables(names)

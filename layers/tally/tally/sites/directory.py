@@ -1,0 +1,86 @@
+"""Finding the site an ingested event belongs to, by its domain, cheaply and often.
+
+`SiteDirectory.by_domain` reads the domain claim, then the site (two eventually consistent
+GetItems) and keeps the answer in a small in-memory cache: found sites for `ttl_s`, unknown
+domains for the shorter `negative_ttl_s` so a new site starts counting quickly. Only active
+sites are returned: events for a site being deleted are dropped like those of an unknown domain.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tally.sites import items
+from tally.sites.domain import InvalidDomain, normalise_domain
+from tally.sites.model import Site, SiteStatus
+
+Clock = Callable[[], float]
+
+
+class SiteDirectory:
+    def __init__(self, table_name: str, client: Any | None = None, *, ttl_s: float = 60.0,
+                 negative_ttl_s: float = 10.0, max_entries: int = 10_000, clock: Clock = time.monotonic) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.ttl_s = ttl_s
+        self.negative_ttl_s = negative_ttl_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Site | None]] = {}
+        self.reads = 0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from tally.platform.aws import dynamodb_client
+
+            self._client = dynamodb_client()
+        return self._client
+
+    def by_domain(self, domain: str) -> Site | None:
+        """The active site tracking `domain` (any spelling `normalise_domain` accepts), else None."""
+        try:
+            key = normalise_domain(domain)
+        except InvalidDomain:
+            return None
+        now = self._clock()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        site = self._look_up(key)
+        self._remember(key, site, now)
+        return site
+
+    def forget(self, domain: str | None = None) -> None:
+        """Drop one cached domain, or all of them."""
+        if domain is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(domain, None)
+
+    def _look_up(self, domain: str) -> Site | None:
+        claim = self._get(items.claim_key(domain))
+        if claim is None:
+            return None
+        site_item = self._get(items.site_key(claim["org_id"]["S"], claim["site_id"]["S"]))
+        if site_item is None:
+            return None
+        site = items.site_from_item(site_item)
+        # A domain change between the two reads: the claim no longer names this site's domain.
+        if site.status is not SiteStatus.active or site.domain != domain:
+            return None
+        return site
+
+    def _get(self, key: items.Item) -> items.Item | None:
+        self.reads += 1
+        item: items.Item | None = self.client.get_item(TableName=self.table_name, Key=key).get("Item")
+        return item
+
+    def _remember(self, domain: str, site: Site | None, now: float) -> None:
+        if domain not in self._cache and len(self._cache) >= self.max_entries:
+            expired = [k for k, (until, _) in self._cache.items() if until <= now]
+            for k in expired or [next(iter(self._cache))]:
+                del self._cache[k]
+        self._cache[domain] = (now + (self.ttl_s if site is not None else self.negative_ttl_s), site)
