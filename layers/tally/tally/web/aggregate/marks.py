@@ -56,16 +56,21 @@ class DirtyMarks:
             self._client = dynamodb_client()
         return self._client
 
-    def touch(self, site_id: str, tz: str, grain: Grain, start_ms: int, due_at_ms: int) -> None:
-        """Record that a bucket changed; it becomes due for sealing at `due_at_ms` (or earlier if already due)."""
-        self.client.update_item(
+    def touch(self, site_id: str, tz: str, grain: Grain, start_ms: int, due_at_ms: int) -> int:
+        """Record that a bucket changed; it becomes due at `due_at_ms` (or earlier if already due).
+
+        Returns the bucket's actual due time.
+        """
+        response = self.client.update_item(
             TableName=self.table_name, Key=_key(site_id, grain, start_ms),
             UpdateExpression="SET tz = :tz, #due = :due, due_at = if_not_exists(due_at, :at) ADD ver :one",
             ExpressionAttributeNames={"#due": "due"},
             ExpressionAttributeValues={":tz": {"S": tz}, ":due": {"S": _shard(grain, site_id)},
                                        ":at": {"N": str(due_at_ms)}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
         )
         self.writes += 1
+        return int(response["Attributes"]["due_at"]["N"])
 
     def due(self, grain: Grain, now_ms: int, limit: int) -> list[Mark]:
         marks: list[Mark] = []

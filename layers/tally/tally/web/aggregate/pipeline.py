@@ -63,9 +63,20 @@ def stream_change(record: dict[str, Any]) -> Change | None:
     return Change(from_item(image), image.get("z", {}).get("S", "UTC"))
 
 
+#: A bucket due later than this needs no new mark: no seal of it can have started yet.
+SKIP_MARGIN_MS = 10 * 60_000
+
+
 @dataclass
 class Aggregator:
+    """Marks the hours that changed. A container remembers the due times it has seen, so that an hour
+    receiving events all along is marked about once, not once per batch: until a bucket is nearly due,
+    no seal can start, so the pending seal will read every event stored before it.
+    """
+
     marks: DirtyMarks
+    now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
+    _due: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def mark(self, changes: Iterable[Change]) -> int:
         """Touch every hour the events can change, once per hour per batch. Returns marks written."""
@@ -73,9 +84,16 @@ class Aggregator:
         for change in changes:
             for hour in hours_touched(change.event, change.tz):
                 touched[(change.event.site_id, hour)] = change.tz
+        now = self.now_ms()
+        written = 0
         for (site_id, hour), tz in sorted(touched.items()):
-            self.marks.touch(site_id, tz, Grain.hour, hour, hour_due_at(hour, tz))
-        return len(touched)
+            if self._due.get((site_id, hour), 0) - now > SKIP_MARGIN_MS:
+                continue
+            self._due[(site_id, hour)] = self.marks.touch(site_id, tz, Grain.hour, hour, hour_due_at(hour, tz))
+            written += 1
+        if len(self._due) > 50_000:  # bounded memory: forget buckets long due
+            self._due = {k: v for k, v in self._due.items() if v - now > SKIP_MARGIN_MS}
+        return written
 
 
 @dataclass
