@@ -23,14 +23,26 @@ def _lib() -> Any:
 
 
 class VisitorSketch:
-    __slots__ = ("_hll", "_union")
+    """A visitor HLL. Ids are gathered in a set and fed to the sketch when it is read: the same
+    visitor recurs many times in a bucket, and a set insert is far cheaper than a sketch update."""
+
+    __slots__ = ("_hll", "_pending", "_union")
 
     def __init__(self, hll: Any | None = None) -> None:
         self._hll = hll
         self._union: Any | None = None
+        self._pending: set[str] = set()
 
     @property
     def hll(self) -> Any:
+        if self._pending:
+            pending, self._pending = self._pending, set()
+            target = self._sketch()
+            for visitor in pending:
+                target.update(visitor)
+        return self._sketch()
+
+    def _sketch(self) -> Any:
         if self._union is not None:
             lib = _lib()
             if self._hll is not None:
@@ -43,22 +55,20 @@ class VisitorSketch:
         return self._hll
 
     def add(self, visitor: str) -> None:
-        self.hll.update(visitor)
+        self._pending.add(visitor)
 
     def add_all(self, visitors: Iterable[str]) -> None:
-        hll = self.hll
-        for visitor in visitors:
-            hll.update(visitor)
+        self._pending.update(visitors)
 
     def merge(self, other: VisitorSketch) -> None:
-        if other._hll is None and other._union is None:
+        if other._hll is None and other._union is None and not other._pending:
             return
         if self._union is None:
             self._union = _lib().hll_union(LG_K)
         self._union.update(other.hll)
 
     def estimate(self) -> int:
-        if self._hll is None and self._union is None:
+        if self._hll is None and self._union is None and not self._pending:
             return 0
         estimate: float = self.hll.get_estimate()
         return round(estimate)

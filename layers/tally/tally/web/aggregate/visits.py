@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from tally.web.aggregate.events import RawEvent
 
 VISIT_GAP_MS = 1_800_000
+_ORDER = attrgetter("ts_ms", "event_id")
 
 
 @dataclass(slots=True)
@@ -72,7 +74,7 @@ def build_visits(events: Iterable[RawEvent]) -> list[Visit]:
     unique = {e.event_id: e for e in events}
     visits: list[Visit] = []
     open_by_key: dict[str, Visit] = {}
-    for event in sorted(unique.values(), key=lambda e: e.sort_key):
+    for event in sorted(unique.values(), key=_ORDER):
         visit = _continuing(open_by_key, event)
         if visit is None:
             visit = Visit(first=event, last=event)
