@@ -17,6 +17,7 @@ if ! command -v git >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq git >/dev/null
 fi
 
+if [ "$(id -u)" -eq 0 ] || [ "${TALLY_SYSTEM_DEPS:-0}" = 1 ]; then scripts/system-deps.sh; fi  # chromium, git
 want="$(sha256sum uv.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x .venv/bin/python ]; then
   exit 0

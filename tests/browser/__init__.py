@@ -1,0 +1,1 @@
+"""Browser-test helpers: Debian's chromium driven by Playwright, and a tiny website that records requests."""
