@@ -1,6 +1,7 @@
 """`tally`: the developer's command line (the console script of the project).
 
-    tally dev [--port 3000]                       the local cloud with demo data, until Ctrl-C
+    tally dev [--port 3000] [--no-schedules] [--accelerate N]
+                                                  the local cloud with demo data, until Ctrl-C
     tally token --org ORG --role ROLE [--user U]  a bearer token for the local cloud
     tally invoke LOGICAL_ID EVENT_FILE            one function, one event (`make invoke`)
     tally openapi [--write | --check]             generate / check the committed OpenAPI document
@@ -34,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     dev = commands.add_parser("dev", help="run the local cloud with demo data until Ctrl-C")
     dev.add_argument("--port", type=int, default=DEFAULT_PORT)
     dev.add_argument("--host", default=DEFAULT_HOST)
+    dev.add_argument("--schedules", action=argparse.BooleanOptionalAction, default=True,
+                     help="fire the template's schedules (default: on)")
+    dev.add_argument("--accelerate", type=_positive, default=1.0, metavar="N",
+                     help="run schedules, batching windows and retry backoffs N times faster "
+                          "(60: a 1-minute schedule every second)")
     dev.set_defaults(run=_dev)
 
     token = commands.add_parser("token", help="print a bearer token (HS256 JWT) for the local cloud")
@@ -68,8 +74,8 @@ def _dev(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    cloud = LocalCloud(port=args.port, host=args.host, warm=True,
-                       access_log=lambda line: print(line, file=sys.stderr, flush=True))
+    cloud = LocalCloud(port=args.port, host=args.host, warm=True, schedules=args.schedules,
+                       accelerate=args.accelerate, access_log=lambda line: print(line, file=sys.stderr, flush=True))
     print(f"Starting Tally's local cloud on {args.host}:{args.port} ...", file=sys.stderr, flush=True)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -107,6 +113,13 @@ def _announce(cloud: LocalCloud, demo: DemoData) -> None:
         "",
         "Press Ctrl-C to stop.",
     ]), flush=True)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
 
 
 def _token(args: argparse.Namespace) -> int:

@@ -107,8 +107,12 @@ def physical_names(template: dict[str, Any], stack: str) -> dict[str, str]:
 
 
 def resolve(value: Any, template: dict[str, Any], names: dict[str, str],
-            parameters: dict[str, str] | None = None) -> str:
-    """Resolve the intrinsics environment variables use: Ref, GetAtt …Arn, Sub."""
+            parameters: dict[str, str] | None = None, attributes: dict[str, str] | None = None) -> str:
+    """Resolve the intrinsics environment variables use: Ref, GetAtt …Arn, Sub.
+
+    `attributes` (`"LogicalId.Attribute"` -> value) holds what only exists once created, such as
+    a table's real `StreamArn`; without it such attributes get a well-formed placeholder.
+    """
     params = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
     params.update(parameters or {})
     pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": "tally-local",
@@ -130,11 +134,19 @@ def resolve(value: Any, template: dict[str, Any], names: dict[str, str],
     if "Fn::GetAtt" in value:
         target, attribute = value["Fn::GetAtt"] if isinstance(value["Fn::GetAtt"], list) else \
             value["Fn::GetAtt"].split(".", 1)
+        if attributes and f"{target}.{attribute}" in attributes:
+            return attributes[f"{target}.{attribute}"]
         kind = template["Resources"][target]["Type"]
         if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
             return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names[target]}"
+        if kind == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names[target]}/stream/1970-01-01T00:00:00.000"
         if kind == "AWS::SQS::Queue" and attribute == "Arn":
             return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names[target].rsplit('/', 1)[-1]}"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+            return names[target].rsplit("/", 1)[-1]
+        if kind == "AWS::SQS::Queue" and attribute == "QueueUrl":
+            return names[target]
         if kind == "AWS::S3::Bucket" and attribute == "Arn":
             return f"arn:aws:s3:::{names[target]}"
         raise KeyError(f"cannot resolve GetAtt {target}.{attribute}")
@@ -145,8 +157,9 @@ def resolve(value: Any, template: dict[str, Any], names: dict[str, str],
 
 
 def function_environment(spec: FunctionSpec, template: dict[str, Any], names: dict[str, str],
-                         overrides: dict[str, str] | None = None) -> dict[str, str]:
-    env = {key: resolve(value, template, names) for key, value in spec.environment.items()}
+                         overrides: dict[str, str] | None = None,
+                         attributes: dict[str, str] | None = None) -> dict[str, str]:
+    env = {key: resolve(value, template, names, attributes=attributes) for key, value in spec.environment.items()}
     env.update(overrides or {})
     return env
 

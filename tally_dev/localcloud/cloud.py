@@ -3,6 +3,7 @@
     with LocalCloud(port=0) as cloud:          # port 0: any free port (`tally dev` uses 3000)
         httpx.get(f"{cloud.url}/api/v1/ops/failures")
         cloud.invoke("OpsFailuresFunction", event)
+        cloud.delivery.settle()                # stream / queue pollers and schedules: see `delivery.py`
 
 Everything is read from `template.yaml` (through samcli's providers and `tally_dev.template`), so
 the local cloud cannot drift from what `sam deploy` creates. `stop()` ends every process it started.
@@ -13,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +25,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from tally_dev.localcloud.delivery import Delivery
+from tally_dev.localcloud.event_sources import event_sources
+from tally_dev.localcloud.faults import with_fault_shim
 from tally_dev.localcloud.moto_host import MotoProcess
+from tally_dev.localcloud.resources import Provisioned, provision
 from tally_dev.localcloud.runner import (
     DEFAULT_MAX_WORKERS,
     FunctionConfig,
@@ -40,6 +47,7 @@ from tally_dev.template import (
     http_routes,
     load_template,
     physical_names,
+    resolve,
     resources_of_type,
 )
 from tally_dev.tokens import LOCAL_JWT_SECRET
@@ -74,11 +82,20 @@ class LocalCloud:
         access_log: Callable[[str], None] | None = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
         warm: bool = False,
+        event_sources: bool = True,
+        schedules: bool = False,
+        accelerate: float = 1.0,
+        faults: bool = False,
     ) -> None:
         """`log` receives the functions' and moto's output (default: this process's stderr).
 
         `warm` starts one worker per function in the background once the cloud runs, so the first
         requests find their functions warm (`tally dev`); otherwise workers start on demand.
+        `event_sources` runs the stream and queue pollers, `schedules` fires the schedules (off by
+        default: tests fire them on purpose); `accelerate` runs the local cloud's clocks (schedules,
+        batching windows, retry backoffs) that many times faster; `faults` wraps every handler so
+        that tests may inject crashes (`cloud.delivery.inject`). `access_log` also gets a line per
+        delivery.
         """
         self.host = host
         self.port = port
@@ -89,12 +106,21 @@ class LocalCloud:
         self.access_log = access_log
         self.max_workers = max_workers
         self.warm = warm
+        self.event_sources = event_sources
+        self.schedules = schedules
+        self.accelerate = accelerate
+        self.faults = faults
         self.tables: dict[str, str] = {}
+        self.provisioned = Provisioned()
+        self.delivery: Delivery | None = None
+        self._faults_dir: Path | None = None
         self.runner: FunctionRunner | None = None
         self._moto: MotoProcess | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._dynamodb: Any = None
+        self._clients_session: Any = None
+        self._clients_lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -109,10 +135,16 @@ class LocalCloud:
             template = load_template(self.template_path)
             self._moto.wait_ready()
             self.tables = create_tables(self.dynamodb, template, self.stack)
-            self.runner = FunctionRunner(self._function_configs(sam, template), max_workers=self.max_workers,
-                                         log=self.log)
+            self.provisioned = provision(self.client, template, self.stack, self.tables)
+            configs = self._function_configs(sam, template)
+            if self.faults:
+                self._faults_dir = Path(tempfile.mkdtemp(prefix="tally-local-faults-"))
+                configs = {lid: with_fault_shim(config, self._faults_dir) for lid, config in configs.items()}
+            self.runner = FunctionRunner(configs, max_workers=self.max_workers, log=self.log)
+            self.delivery = self._delivery(template)
             if sock is not None:
                 self._serve(sam, template, sock)
+            self.delivery.start()
             if self.warm:
                 threading.Thread(target=self._warm_up, name="tally-local-warm-up", daemon=True).start()
         except BaseException:
@@ -124,7 +156,10 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
-        """Stop the HTTP server, every worker and moto. Safe to call twice."""
+        """Stop the pollers and schedules, the HTTP server, every worker and moto. Safe to call twice."""
+        delivery = self.delivery
+        if delivery is not None:
+            delivery.stop()  # no new delivery; one in flight ends as the runner stops its worker
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -135,10 +170,16 @@ class LocalCloud:
         runner, self.runner = self.runner, None
         if runner is not None:
             runner.stop()
+        if delivery is not None:
+            delivery.join()
         moto, self._moto = self._moto, None
         if moto is not None:
             moto.stop()
         self._dynamodb = None
+        self._clients_session = None
+        faults_dir, self._faults_dir = self._faults_dir, None
+        if faults_dir is not None:
+            shutil.rmtree(faults_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -171,6 +212,18 @@ class LocalCloud:
     def dynamodb_resource(self) -> Any:
         """A DynamoDB resource (tables as objects) on the local cloud's moto."""
         return self._session().resource("dynamodb", endpoint_url=self.endpoint)
+
+    @property
+    def queues(self) -> dict[str, str]:
+        """The template's queues (logical id -> URL on moto)."""
+        return {lid: queue.url for lid, queue in self.provisioned.queues.items()}
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` on the local cloud's moto (one session: service models load once)."""
+        with self._clients_lock:
+            if self._clients_session is None:
+                self._clients_session = self._session()
+            return self._clients_session.client(service, endpoint_url=self.endpoint)
 
     def _session(self) -> Any:
         import boto3
@@ -215,7 +268,8 @@ class LocalCloud:
         self._thread.start()
 
     def _function_configs(self, sam: SamTemplate, template: dict[str, Any]) -> dict[str, FunctionConfig]:
-        names = physical_names(template, self.stack)
+        names = {**physical_names(template, self.stack), **self.provisioned.names()}
+        attributes = self.provisioned.attributes()
         specs = functions(template)
         configs = {}
         for lid, function in sam.functions().items():
@@ -252,11 +306,21 @@ class LocalCloud:
                 logical_id=lid,
                 handler=function.handler,
                 code_dir=function.code_dir,
-                environment={**runtime, **function_environment(spec, template, names, overrides)},
+                environment={**runtime, **function_environment(spec, template, names, overrides, attributes)},
                 timeout_s=float(function.timeout_s),
                 memory_mb=function.memory_mb,
             )
         return configs
+
+    def _delivery(self, template: dict[str, Any]) -> Delivery:
+        assert self.runner is not None
+        names = {**physical_names(template, self.stack), **self.provisioned.names()}
+        attributes = self.provisioned.attributes()
+        return Delivery(runner=self.runner, sources=event_sources(functions(template), template),
+                        provisioned=self.provisioned, client=self.client, stack=self.stack,
+                        resolve_input=lambda value: resolve(value, template, names, attributes=attributes),
+                        accelerate=self.accelerate, event_sources=self.event_sources, schedules=self.schedules,
+                        faults_dir=self._faults_dir, max_concurrency=self.max_workers, log=self.access_log)
 
     def _warm_up(self) -> None:
         runner = self.runner
