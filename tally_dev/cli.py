@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     from tally_dev.demo import load_demo_data
+    from tally_dev.demo_traffic import load_demo_traffic
     from tally_dev.localcloud import LocalCloud, PortInUse
 
     stop = threading.Event()
@@ -86,7 +87,13 @@ def _dev(args: argparse.Namespace) -> int:
             return 1
         try:
             if not stop.is_set():
-                _announce(cloud, load_demo_data(cloud))
+                demo = load_demo_data(cloud)
+                print("Importing 30 days of demo traffic through the import API ...", file=sys.stderr, flush=True)
+                admins = {org: demo.token(org, "org_admin") for org in ("demo", "rival")}
+                imported = load_demo_traffic(cloud.url, admins)
+                print("Imported: " + ", ".join(f"{d} {n} events" for d, n in imported.items()), file=sys.stderr,
+                      flush=True)
+                _announce(cloud, demo)
                 stop.wait()
         finally:
             print("Stopping the local cloud ...", file=sys.stderr, flush=True)

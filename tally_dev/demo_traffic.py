@@ -1,0 +1,102 @@
+"""30 days of realistic demo traffic, loaded through the product's own import endpoint.
+
+`make dev` creates a site per demo org (over HTTP, as an org_admin) and sends its history as
+NDJSON to `POST /api/v1/sites/{site_id}/events/import` — the same path a customer's import takes —
+so the stream, the aggregator and the sealer process it like any other traffic.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+PAGES = ["/", "/pricing", "/docs", "/docs/getting-started", "/docs/api", "/blog", "/blog/launch", "/about",
+         "/signup", "/changelog"]
+REFERRERS = ["", "", "", "https://www.google.com/", "https://www.google.com/", "https://duckduckgo.com/",
+             "https://news.ycombinator.com/", "https://t.co/abc", "https://www.reddit.com/r/selfhosted/",
+             "https://github.com/tally/tally"]
+UTM = ["", "", "", "", "?utm_source=newsletter&utm_medium=email&utm_campaign=november"]
+USER_AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+    "Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+    "Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile "
+    "Safari/537.36",
+]
+IMPORT_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    org: str
+    domain: str
+    timezone: str
+    visits_per_day: int
+
+
+SITES = (DemoSite("demo", "demo.tally.test", "Europe/Berlin", 120),
+         DemoSite("rival", "rival.tally.test", "America/New_York", 40))
+
+
+def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iterator[dict[str, Any]]:
+    """Import lines for `days` days before `now`: visits of 1-6 pageviews, a diurnal curve, signups."""
+    rng = random.Random(f"{seed}-{site.domain}")
+    people = max(10, site.visits_per_day)
+    line = 0
+    for day in range(days, 0, -1):
+        midnight = (now - timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0)
+        for _ in range(int(site.visits_per_day * rng.uniform(0.7, 1.3))):
+            t = midnight + timedelta(hours=min(23.9, max(0.0, rng.gauss(14, 4))))
+            person, referrer, utm = rng.randrange(people * 3), rng.choice(REFERRERS), rng.choice(UTM)
+            ua = USER_AGENTS[person % len(USER_AGENTS)]
+            for _ in range(rng.choice([1, 1, 2, 3, 4, 6])):
+                line += 1
+                yield {"id": f"demo-{line}", "timestamp": t.isoformat(), "name": "pageview",
+                       "url": f"https://{site.domain}{rng.choice(PAGES)}{utm}", "referrer": referrer,
+                       "visitor": f"person-{person}", "user_agent": ua}
+                if rng.random() < 0.04:
+                    line += 1
+                    yield {"id": f"demo-{line}", "timestamp": (t + timedelta(seconds=5)).isoformat(),
+                           "name": "Signup", "url": f"https://{site.domain}/signup", "visitor": f"person-{person}",
+                           "props": {"plan": rng.choice(["free", "pro", "team"])}, "user_agent": ua}
+                t += timedelta(seconds=rng.randrange(10, 600))
+                referrer, utm = "", ""
+                if t >= now:
+                    break
+
+
+def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int = 30,
+                      now: datetime | None = None) -> dict[str, int]:
+    """Create each demo site and import its history; returns events accepted per domain."""
+    now = now or datetime.now(UTC)
+    accepted: dict[str, int] = {}
+    with httpx.Client(base_url=api_url, timeout=120) as client:
+        for site in SITES:
+            headers = {"Authorization": f"Bearer {admin_tokens[site.org]}"}
+            created = client.post("/api/v1/sites", headers=headers,
+                                  json={"domain": site.domain, "timezone": site.timezone})
+            if created.status_code == 409:  # already there: find it
+                listing = client.get("/api/v1/sites", headers=headers).json()
+                site_id = next(s["site_id"] for s in listing["sites"] if s["domain"] == site.domain)
+            else:
+                created.raise_for_status()
+                site_id = created.json()["site_id"]
+            lines = list(history(site, days=days, now=now))
+            total = 0
+            for start in range(0, len(lines), IMPORT_CHUNK):
+                body = "\n".join(json.dumps(x) for x in lines[start:start + IMPORT_CHUNK])
+                response = client.post(f"/api/v1/sites/{site_id}/events/import", content=body.encode(),
+                                       headers={**headers, "Content-Type": "application/x-ndjson"})
+                response.raise_for_status()
+                total += response.json()["accepted"]
+            accepted[site.domain] = total
+    return accepted
