@@ -21,8 +21,8 @@ def lines(n: int, start: int = 0) -> list[dict]:
 
 def send(site_id: str, rows, *, org="demo", role="org_admin"):
     body = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows)
-    event = http_event("POST", f"/api/v1/sites/{site_id}/events/import", route="POST /api/v1/sites/{site_id}/events/import",
-                       body=body, headers={"content-type": "application/x-ndjson"},
+    event = http_event("POST", f"/api/v1/sites/{site_id}/events/import",
+                       route="POST /api/v1/sites/{site_id}/events/import", body=body, headers={"content-type": "application/x-ndjson"},
                        claims=caller_claims(org, role), path_parameters={"site_id": site_id})
     response = load_handler_module("EventImportFunction").lambda_handler(event, FakeContext())
     return response["statusCode"], json.loads(response["body"])
@@ -34,7 +34,8 @@ def raw_count(aws) -> int:
 
 def test_good_lines_are_kept_and_bad_lines_reported_with_their_number(web_env, site):
     s = site("example.com")
-    rows = [*lines(3), "{broken", {"id": "x", "name": "pageview"}, {**lines(1, 10)[0], "timestamp": "2001-01-01T00:00:00Z"}]
+    too_old = {**lines(1, 10)[0], "timestamp": "2001-01-01T00:00:00Z"}
+    rows = [*lines(3), "{broken", {"id": "x", "name": "pageview"}, too_old]
     status, body = send(s.site_id, rows)
     assert status == 202
     assert body["accepted"] == 3
