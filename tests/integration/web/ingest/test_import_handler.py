@@ -22,7 +22,8 @@ def lines(n: int, start: int = 0) -> list[dict]:
 def send(site_id: str, rows, *, org="demo", role="org_admin"):
     body = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows)
     event = http_event("POST", f"/api/v1/sites/{site_id}/events/import",
-                       route="POST /api/v1/sites/{site_id}/events/import", body=body, headers={"content-type": "application/x-ndjson"},
+                       route="POST /api/v1/sites/{site_id}/events/import", body=body,
+                       headers={"content-type": "application/x-ndjson"},
                        claims=caller_claims(org, role), path_parameters={"site_id": site_id})
     response = load_handler_module("EventImportFunction").lambda_handler(event, FakeContext())
     return response["statusCode"], json.loads(response["body"])
