@@ -79,6 +79,28 @@ def _own_items_partition(site: SiteRef) -> str:
     return items.site_data_pk(site.org_id, site.site_id)
 
 
+@dataclass(frozen=True)
+class _RawEvents:
+    """Web analytics' raw events, found hour by hour through the site's dirty marks."""
+
+    def page(self, client: Any, table_name: str, site: SiteRef, cursor: str | None, limit: int) -> KeyPage:
+        from tally.web.aggregate.site_data import RawEventsPager
+
+        keys, next_cursor = RawEventsPager().page(client, table_name, site, cursor, limit)
+        return KeyPage(keys=keys, cursor=next_cursor)
+
+
+def _web_partition(template: str) -> Callable[[SiteRef], str]:
+    return lambda site: template.format(site=site.site_id)
+
+
 SITE_DATA_LOCATIONS: tuple[SiteDataLocation, ...] = (
+    # raw events before the marks: the marks are how the raw events' hours are found
+    SiteDataLocation("web.raw-events", "EVENTS_TABLE", _RawEvents()),
+    SiteDataLocation("web.rollups.hours", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#h"))),
+    SiteDataLocation("web.rollups.days", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#d"))),
+    SiteDataLocation("web.rollups.minutes", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#m"))),
+    SiteDataLocation("web.marks", "ROLLUPS_TABLE", PartitionPager(_web_partition("mark#{site}"))),
+    SiteDataLocation("web.import-secret", "SALTS_TABLE", PartitionPager(_web_partition("import#{site}"))),
     SiteDataLocation("sites.own-items", "SITES_TABLE", PartitionPager(_own_items_partition)),
 )
