@@ -16,7 +16,7 @@ dev: bootstrap  ## start the local cloud on 127.0.0.1:3000 with demo data
 	@$(BIN)/tally dev
 
 test: bootstrap lint typecheck  ## every check CI runs
-	$(BIN)/pytest -q tests/unit tests/integration tests/e2e
+	$(BIN)/pytest -q -n 2 tests/unit tests/integration tests/e2e
 	$(MAKE) --no-print-directory template-checks build
 
 lint: bootstrap
