@@ -41,17 +41,22 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
 
         reset_clients()
         names = create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}")
-        monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
-        monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
-        monkeypatch.setenv("SALTS_TABLE", names["SaltsTable"])
-        monkeypatch.setenv("SITES_TABLE", names["SitesTable"])
-        monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
-        monkeypatch.setenv("EVENTS_TABLE", names["EventsTable"])
-        monkeypatch.setenv("ROLLUPS_TABLE", names["RollupsTable"])
+        _point_settings_at(names, monkeypatch)
         _clear_settings_caches()
         yield AwsTables(names)
         reset_clients()
         _clear_settings_caches()
+
+
+#: The environment variable through which each table's settings find it (as template.yaml sets them).
+TABLE_VARIABLES = {"OpsTable": "OPS_TABLE", "IdentityTable": "IDENTITY_TABLE", "SaltsTable": "SALTS_TABLE",
+                   "SitesTable": "SITES_TABLE", "PublicStatsTable": "PUBLIC_STATS_TABLE",
+                   "EventsTable": "EVENTS_TABLE", "RollupsTable": "ROLLUPS_TABLE"}
+
+
+def _point_settings_at(names: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for logical_id, variable in TABLE_VARIABLES.items():
+        monkeypatch.setenv(variable, names[logical_id])
 
 
 def _clear_settings_caches() -> None:
@@ -90,13 +95,7 @@ def aws_server(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aw
     reset_clients()
     names = create_tables(boto3.client("dynamodb", endpoint_url=moto_server), load_template(),
                           f"s{uuid.uuid4().hex[:8]}")
-    monkeypatch.setenv("OPS_TABLE", names["OpsTable"])
-    monkeypatch.setenv("IDENTITY_TABLE", names["IdentityTable"])
-    monkeypatch.setenv("SALTS_TABLE", names["SaltsTable"])
-    monkeypatch.setenv("SITES_TABLE", names["SitesTable"])
-    monkeypatch.setenv("PUBLIC_STATS_TABLE", names["PublicStatsTable"])
-    monkeypatch.setenv("EVENTS_TABLE", names["EventsTable"])
-    monkeypatch.setenv("ROLLUPS_TABLE", names["RollupsTable"])
+    _point_settings_at(names, monkeypatch)
     _clear_settings_caches()
     yield AwsTables(names)
     reset_clients()

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from tally.ops.buckets import BucketRange, EdgeSlice, Granularity, plan_window
 from tally.ops.kinds import OpsKind
+from tally.platform.aws import DynamoTable
 from tally.platform.capacity import query_read_units
 
 #: Entries and buckets outlive the longest window (7 days) by a margin, then DynamoDB's TTL drops them.
@@ -101,20 +102,11 @@ def _add_counts(tally: Tally, item: Mapping[str, Any]) -> None:
         tally.by_kind[kind] += int(item.get(f"k_{kind.value}", 0))
 
 
-class DynamoFailureLedger:
+class DynamoFailureLedger(DynamoTable):
     """The ledger in one DynamoDB table (`pk`, `sk`, TTL on `expires_at`)."""
 
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
+        super().__init__(table_name, client)
 
     def record(self, failure: Failure) -> bool:
         entry = entry_item(failure)

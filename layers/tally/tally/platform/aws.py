@@ -49,3 +49,18 @@ def _error_code(error: BaseException) -> str | None:
 def error_code(error: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError, or None for anything else."""
     return _error_code(error)
+
+
+class DynamoTable:
+    """Base of the small data-access classes: one table's name and a DynamoDB client made on first use
+    (pass `client` to use another endpoint, as the local cloud's tooling and the benchmarks do)."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tally.platform.aws import DynamoTable
 from tally.sites import items
 from tally.sites.domain import InvalidDomain, normalise_domain
 from tally.sites.model import Site, SiteStatus
@@ -19,25 +20,16 @@ from tally.sites.model import Site, SiteStatus
 Clock = Callable[[], float]
 
 
-class SiteDirectory:
+class SiteDirectory(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None, *, ttl_s: float = 60.0,
                  negative_ttl_s: float = 10.0, max_entries: int = 10_000, clock: Clock = time.monotonic) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self.ttl_s = ttl_s
         self.negative_ttl_s = negative_ttl_s
         self.max_entries = max_entries
         self._clock = clock
         self._cache: dict[str, tuple[float, Site | None]] = {}
         self.reads = 0
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
 
     def by_domain(self, domain: str) -> Site | None:
         """The active site tracking `domain` (any spelling `normalise_domain` accepts), else None."""

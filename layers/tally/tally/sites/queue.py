@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tally.platform.aws import DynamoTable
 from tally.sites import items
 from tally.sites.items import Item
 from tally.sites.locations import SiteRef
@@ -34,18 +35,9 @@ class DeletionState:
     cursor: str | None
 
 
-class DynamoDeletionQueue:
+class DynamoDeletionQueue(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
+        super().__init__(table_name, client)
 
     def pending(self, limit: int, start: Item | None = None) -> tuple[list[SiteRef], Item | None]:
         """A page of sites waiting for deletion, oldest request first, and where the next page starts."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from tally.platform.aws import DynamoTable
 from tally.platform.errors import ServiceUnavailable
 from tally.sites import items
 from tally.sites.items import Item
@@ -52,18 +53,9 @@ class SiteStore(Protocol):
     def claim(self, domain: str, consistent: bool = True) -> Claim | None: ...
 
 
-class DynamoSiteStore:
+class DynamoSiteStore(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
+        super().__init__(table_name, client)
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from tally.platform.aws import DynamoTable
 from tally.web.aggregate.zones import Grain
 
 SHARDS = 4
@@ -42,19 +43,10 @@ def _mark(item: dict[str, Any]) -> Mark:
                 tz=item["tz"]["S"], version=int(item["ver"]["N"]), sealed=int(item.get("sealed", {"N": "0"})["N"]))
 
 
-class DirtyMarks:
+class DirtyMarks(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self.writes = 0
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
 
     def touch(self, site_id: str, tz: str, grain: Grain, start_ms: int, due_at_ms: int) -> int:
         """Record that a bucket changed; it becomes due at `due_at_ms` (or earlier if already due).

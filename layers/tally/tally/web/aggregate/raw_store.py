@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from tally.platform.aws import DynamoTable
 from tally.platform.capacity import item_size
 from tally.web.aggregate.events import RawEvent
 
@@ -67,19 +68,10 @@ def from_item(item: dict[str, Any]) -> RawEvent:
     )
 
 
-class RawEventStore:
+class RawEventStore(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self.write_units = 0.0
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
 
     def put(self, event: RawEvent, expires_at: int, *, tz: str = "UTC", client_id: str | None = None) -> bool:
         """Store one live event; False when it was already stored (a retry)."""

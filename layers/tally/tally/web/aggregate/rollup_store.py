@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
+from tally.platform.aws import DynamoTable
 from tally.platform.capacity import item_size
 from tally.web.aggregate.rollup import Rollup, Stats
 from tally.web.aggregate.sketch import VisitorSketch
@@ -57,21 +58,12 @@ def _parts(values: dict[str, Stats]) -> list[dict[str, dict[str, Any]]]:
     return parts
 
 
-class RollupStore:
+class RollupStore(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self.write_units = 0.0
         self.read_units = 0.0
         self.items_read = 0
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
 
     # -- writing ---------------------------------------------------------------------------------
     def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = ()) -> None:

@@ -11,21 +11,14 @@ import secrets
 import threading
 from typing import Any
 
+from tally.platform.aws import DynamoTable
 
-class SiteSecrets:
+
+class SiteSecrets(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from tally.platform.aws import dynamodb_client
-
-            self._client = dynamodb_client()
-        return self._client
 
     def secret(self, site_id: str) -> bytes:
         with self._lock:
