@@ -8,8 +8,6 @@ entries under any retries or concurrency.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,13 +15,12 @@ from typing import Any, Protocol
 
 from tally.ops.buckets import BucketRange, EdgeSlice, Granularity, plan_window
 from tally.ops.kinds import OpsKind
-from tally.platform.aws import DynamoTable
+from tally.platform.aws import DynamoTable, transact_write
 from tally.platform.capacity import query_read_units
 
 #: Entries and buckets outlive the longest window (7 days) by a margin, then DynamoDB's TTL drops them.
 RETENTION = timedelta(days=9)
 _MAX_MESSAGE = 500
-_TRANSACTION_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -128,19 +125,9 @@ class DynamoFailureLedger(DynamoTable):
                 "ExpressionAttributeNames": {"#kind": f"k_{failure.kind.value}"},
                 "ExpressionAttributeValues": {":one": {"N": "1"}, ":expires": expires},
             }})
-        for attempt in range(_TRANSACTION_ATTEMPTS):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return True
-            except self.client.exceptions.TransactionCanceledException as error:
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return False  # already recorded: a retry of the same failure counts once
-                if attempt == _TRANSACTION_ATTEMPTS - 1:
-                    raise
-                # Another recorder touched the same bucket at the same instant: back off and retry.
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        return False  # pragma: no cover - the loop either returns or raises
+        # A refused claim (index 0) means this failure id was recorded before: it counts once.
+        reasons = transact_write(self.client, items)
+        return reasons is None
 
     def count(self, org_id: str, start: datetime, end: datetime) -> Tally:
         tally = Tally()

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -64,3 +67,28 @@ class DynamoTable:
         if self._client is None:
             self._client = dynamodb_client()
         return self._client
+
+
+class TransactionConflict(Exception):
+    """A transaction kept colliding with other transactions in flight; the caller may retry later."""
+
+
+def transact_write(client: Any, transact_items: Sequence[Any], *, attempts: int = 8,
+                   sleep: Callable[[float], None] = time.sleep) -> list[str] | None:
+    """Run a DynamoDB transaction: None when it committed, else each item's cancellation reason.
+
+    A conflict with another transaction in flight is retried with jittered backoff (DynamoDB's
+    advice); a failed condition is an answer, returned to the caller to interpret.
+    """
+    for attempt in range(attempts):
+        try:
+            client.transact_write_items(TransactItems=list(transact_items))
+            return None
+        except client.exceptions.TransactionCanceledException as error:
+            reasons = [str(r.get("Code") or "None") for r in error.response.get("CancellationReasons", [])]
+            reasons += ["None"] * (len(transact_items) - len(reasons))
+            if "ConditionalCheckFailed" in reasons:
+                return reasons
+        if attempt < attempts - 1:
+            sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise TransactionConflict(f"transaction still conflicting after {attempts} attempts")

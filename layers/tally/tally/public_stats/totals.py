@@ -11,13 +11,13 @@ single partition `totals`, which holds exactly those shards: a bounded read, nev
 from __future__ import annotations
 
 import hashlib
-import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from tally.platform.aws import transact_write
 from tally.public_stats.figures import Totals
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ TOTALS_SHARDS = 8
 #: `sites` counts sites created on or after this day.
 SITES_COUNTED_FROM = date(2024, 1, 1)
 _FIELDS = ("sites", "pageviews", "visit_seconds", "repositories")
-_TRANSACTION_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -117,19 +116,8 @@ class DynamoTotals:
         if not contribution_id:
             raise ValueError("a contribution needs a deterministic, non-empty id")
         items = self.contribution_items(contribution_id, contribution, at)
-        for attempt in range(_TRANSACTION_ATTEMPTS):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return True
-            except self.client.exceptions.TransactionCanceledException as error:
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return False
-                if attempt == _TRANSACTION_ATTEMPTS - 1:
-                    raise
-                # Another writer touched the same shard at the same instant: back off and retry.
-                self.sleeper(random.uniform(0, 0.01 * 2**attempt))
-        return False  # pragma: no cover - the loop either returns or raises
+        # A refused dedupe record means this contribution was counted before.
+        return transact_write(self.client, items, sleep=self.sleeper) is None
 
 
 def shard_key(contribution_id: str) -> str:

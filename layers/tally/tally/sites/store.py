@@ -7,20 +7,18 @@ the claim is released only when the deletion job deletes the site.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from tally.platform.aws import DynamoTable
+from tally.platform.aws import DynamoTable, TransactionConflict
+from tally.platform.aws import transact_write as platform_transact_write
 from tally.platform.errors import ServiceUnavailable
 from tally.sites import items
 from tally.sites.items import Item
 from tally.sites.model import Site, SiteStatus
 
-_TRANSACTION_ATTEMPTS = 6
 _UPDATABLE = ("timezone", "retention_days", "domain")
 
 
@@ -176,22 +174,12 @@ class DynamoSiteStore(DynamoTable):
 
 
 def transact_write(client: Any, transact_items: Sequence[dict[str, Any]]) -> list[str] | None:
-    """Run a transaction; None when it committed, else each item's cancellation reason code.
-
-    A conflict with another transaction in flight is retried with jittered backoff (DynamoDB's
-    advice); a failed condition is an answer, returned to the caller.
-    """
-    for attempt in range(_TRANSACTION_ATTEMPTS):
-        try:
-            client.transact_write_items(TransactItems=list(transact_items))
-            return None
-        except client.exceptions.TransactionCanceledException as error:
-            reasons = [str(r.get("Code") or "None") for r in error.response.get("CancellationReasons", [])]
-            reasons += ["None"] * (len(transact_items) - len(reasons))
-            if "ConditionalCheckFailed" in reasons:
-                return reasons
-        time.sleep(random.uniform(0, 0.02 * 2**attempt))
-    raise ServiceUnavailable("the sites table is busy with conflicting writes; retry shortly", retry_after_s=1)
+    """The platform's transaction helper; conflicts that do not clear are a 503 for the sites API."""
+    try:
+        return platform_transact_write(client, transact_items)
+    except TransactionConflict as error:
+        raise ServiceUnavailable("the sites table is busy with conflicting writes; retry shortly",
+                                 retry_after_s=1) from error
 
 
 def _attribute(value: Any) -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tally.platform.aws import DynamoTable
+from tally.platform.aws import DynamoTable, transact_write
 from tally.platform.capacity import item_size
 from tally.web.aggregate.events import RawEvent
 
@@ -86,17 +86,11 @@ class RawEventStore(DynamoTable):
             return True
         claim = {"pk": {"S": f"{event.site_id}#id"}, "sk": {"S": client_id},
                  "x": {"N": str(int(event.ts_ms / 1000) + DEDUPE_TTL_S)}}
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table_name, "Item": claim,
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": self.table_name, "Item": item}},
-            ])
-        except self.client.exceptions.TransactionCanceledException as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            raise
+        if transact_write(self.client, [
+            {"Put": {"TableName": self.table_name, "Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table_name, "Item": item}},
+        ]) is not None:
+            return False  # the client id was claimed before: a retry
         self.write_units += 2 * (_write_units(item) + _write_units(claim))  # transactions cost double
         return True
 
