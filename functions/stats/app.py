@@ -1,0 +1,104 @@
+"""Web analytics stats of one site: overview, time series, breakdown, realtime. Viewers of its org."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tally.platform.caller import Caller, Role
+from tally.platform.failures import record_api_failure
+from tally.platform.http import TallyResolver
+from tally.platform.observability import logger, metrics, tracer
+from tally.sites.service import get_site
+from tally.sites.settings import site_store
+from tally.web.query import service
+from tally.web.query.periods import DateRange, parse_range
+from tally.web.query.reader import StatsSources
+from tally.web.query.settings import stats_sources
+
+app = TallyResolver(on_unexpected=record_api_failure)
+SiteId = Annotated[str, Path(max_length=64, description="The site's id.")]
+PeriodQ = Annotated[str, Query(max_length=8, description="`day, 7d, 30d, month, 6mo, 12mo, custom`.")]
+DateQ = Annotated[str | None, Query(max_length=10, description="Anchor day `YYYY-MM-DD` (default: today).")]
+FromQ = Annotated[str | None, Query(alias="from", max_length=10, description="First day, with `custom`.")]
+ToQ = Annotated[str | None, Query(max_length=10, description="Last day (inclusive), with `custom`.")]
+TzQ = Annotated[str | None, Query(max_length=64, description="IANA time zone (default: the site's).")]
+
+
+def _range(site_id: str, period: str, date: str | None, date_from: str | None, date_to: str | None,
+           tz: str | None) -> tuple[str, DateRange, StatsSources]:
+    """The caller's site (another org's answers 404), its zone, the days asked for and the stores."""
+    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
+    site = get_site(site_store(), caller.org_id, site_id)
+    sources = stats_sources()
+    days = parse_range(period, tz or site.timezone, sources.now_ms(), on=date, from_=date_from, to=date_to)
+    return site.timezone, days, sources
+
+
+def _record(sources: StatsSources, name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    logger.info("stats read", extra={"query": name, "raw_events_read": sources.raw_events_read,
+                                      "rollup_read_units": sources.rollups.read_units})
+
+
+@app.get("/api/v1/sites/<site_id>/stats/overview",
+         summary="Visitors, visits, pageviews, views per visit, bounce rate, visit duration", tags=["stats"])
+@tracer.capture_method
+def overview(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
+             to: ToQ = None, tz: TzQ = None,
+             compare: Annotated[str | None, Query(pattern="^previous_period$", max_length=20,
+                                                  description="`previous_period` adds each metric's change.")]
+             = None) -> service.Overview:
+    site_tz, days, sources = _range(site_id, period, date, date_from, to, tz)
+    result = service.overview(sources, site_id, site_tz, days, compare=compare is not None)
+    _record(sources, "StatsOverview")
+    return result
+
+
+@app.get("/api/v1/sites/<site_id>/stats/timeseries", summary="The overview's metrics per interval", tags=["stats"])
+@tracer.capture_method
+def timeseries(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
+               to: ToQ = None, tz: TzQ = None,
+               interval: Annotated[service.Interval, Query(description="Point width.")] = service.Interval.day,
+               ) -> service.Timeseries:
+    site_tz, days, sources = _range(site_id, period, date, date_from, to, tz)
+    result = service.timeseries(sources, site_id, site_tz, days, interval)
+    _record(sources, "StatsTimeseries")
+    return result
+
+
+@app.get("/api/v1/sites/<site_id>/stats/breakdown", summary="Metrics by a property's values, most visitors first",
+         tags=["stats"])
+@tracer.capture_method
+def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
+              to: ToQ = None, tz: TzQ = None,
+              property: Annotated[str, Query(max_length=200, description="`page`, `source`, `event:props:<key>`, …")]
+              = "page",
+              limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
+              cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
+              = None) -> service.Breakdown:
+    site_tz, days, sources = _range(site_id, period, date, date_from, to, tz)
+    result = service.breakdown(sources, site_id, site_tz, days, property, limit=limit, cursor=cursor)
+    _record(sources, "StatsBreakdown")
+    return result
+
+
+@app.get("/api/v1/sites/<site_id>/stats/realtime", summary="Visitors in the last 5 minutes and their pages",
+         tags=["stats"])
+@tracer.capture_method
+def realtime(site_id: SiteId) -> service.Realtime:
+    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
+    get_site(site_store(), caller.org_id, site_id)
+    sources = stats_sources()
+    result = service.realtime(sources, site_id)
+    _record(sources, "StatsRealtime")
+    return result
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

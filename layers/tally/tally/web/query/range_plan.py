@@ -1,0 +1,145 @@
+"""The range plan: which stored pieces answer a query over [start, end), exactly and cheaply.
+
+Rollups are kept in the site's zone. A site-local day lying wholly in the range is read from its
+day rollup when the day is sealed and current (its mark's `version == sealed`); otherwise its hours
+are looked at one by one: a sealed, current hour is read from its hour rollup, an hour whose mark
+says it changed since (or is still open, or not yet marked) is read from raw events, and an hour
+with no mark and long past is empty (no event ever landed in it). Hours cut by the range's edges
+(a query zone other than the site's) are read raw. So a 30-day overview reads the marks of ~30
+days, ~30 day rollups, and hours only where a day is not sealed: O(days + edge hours) items,
+however many events the site has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tally.web.aggregate.pipeline import hour_due_at
+from tally.web.aggregate.zones import Grain, bucket_end, bucket_start
+
+
+@dataclass(frozen=True)
+class MarkState:
+    start_ms: int
+    version: int
+    sealed: int
+
+    @property
+    def current(self) -> bool:
+        return self.sealed > 0 and self.version == self.sealed
+
+
+class MarkReader(Protocol):
+    def marks(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> dict[int, MarkState]:
+        """Marks of the buckets of `grain` starting in [start_ms, end_ms), by bucket start."""
+        ...
+
+
+@dataclass
+class RangePlan:
+    """[start, end) in UTC ms split into day rollups, hour rollups and raw runs (each a [start, end))."""
+
+    start_ms: int
+    end_ms: int
+    days: list[tuple[int, int]] = field(default_factory=list)
+    hours: list[tuple[int, int]] = field(default_factory=list)
+    raw: list[tuple[int, int]] = field(default_factory=list)
+
+    def covered(self) -> list[tuple[int, int]]:
+        return sorted([*self.days, *self.hours, *self.raw])
+
+
+def join_adjacent(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Adjacent spans joined."""
+    runs: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
+
+
+def plan_range(site_id: str, site_tz: str, start_ms: int, end_ms: int, now_ms: int, marks: MarkReader, *,
+               use_days: bool = True) -> RangePlan:
+    """The plan for [start_ms, end_ms); `use_days=False` plans hour by hour (hourly time series)."""
+    plan = RangePlan(start_ms, min(end_ms, max(start_ms, now_ms)))
+    end_ms = plan.end_ms  # nothing after now exists yet
+    if end_ms <= start_ms:
+        return plan
+    rest: list[tuple[int, int]] = [(start_ms, end_ms)]
+    if use_days:
+        day_marks = marks.marks(site_id, Grain.day, bucket_start(Grain.day, start_ms, site_tz), end_ms)
+        rest = []
+        cursor = start_ms
+        day = bucket_start(Grain.day, start_ms, site_tz)
+        while day < end_ms:
+            day_end = bucket_end(Grain.day, day, site_tz)
+            mark = day_marks.get(day)
+            if day >= start_ms and day_end <= end_ms and mark is not None and mark.current:
+                if cursor < day:
+                    rest.append((cursor, day))
+                plan.days.append((day, day_end))
+                cursor = day_end
+            day = day_end
+        if cursor < end_ms:
+            rest.append((cursor, end_ms))
+    raw: list[tuple[int, int]] = []
+    for run_start, run_end in join_adjacent(rest):
+        first_hour = bucket_start(Grain.hour, run_start, site_tz)
+        hour_marks = marks.marks(site_id, Grain.hour, first_hour, run_end)
+        hour = first_hour
+        while hour < run_end:
+            hour_end = bucket_end(Grain.hour, hour, site_tz)
+            span = (max(hour, run_start), min(hour_end, run_end))
+            mark = hour_marks.get(hour)
+            whole = span == (hour, hour_end)
+            if whole and mark is not None and mark.current:
+                plan.hours.append(span)
+            elif mark is not None or hour_due_at(hour, site_tz) > now_ms:
+                raw.append(span)  # changed since sealed, still open, or its events not yet marked
+            hour = hour_end
+    plan.raw = join_adjacent(raw)
+    return plan
+
+
+class DynamoMarkReader:
+    """Reads dirty marks (`tally.web.aggregate.marks`) of a site over a range: one query per call."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.read_units = 0.0
+        self.items_read = 0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from tally.platform.aws import dynamodb_client
+
+            self._client = dynamodb_client()
+        return self._client
+
+    def marks(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> dict[int, MarkState]:
+        from tally.platform.capacity import item_size
+
+        found: dict[int, MarkState] = {}
+        if end_ms <= start_ms:
+            return found
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ProjectionExpression="sk, ver, sealed",
+            ExpressionAttributeValues={":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#{start_ms:013d}"},
+                                       ":b": {"S": f"{grain.value}#{end_ms - 1:013d}"}},
+        ):
+            items = page.get("Items", [])
+            self.items_read += len(items)
+            self.read_units += max(1, -(-sum(item_size(i) for i in items) // 4096))
+            for item in items:
+                start = int(item["sk"]["S"].split("#")[1])
+                found[start] = MarkState(start, int(item["ver"]["N"]), int(item.get("sealed", {"N": "0"})["N"]))
+        return found

@@ -1,0 +1,252 @@
+"""The stats service: overview, time series, breakdown and realtime of one site.
+
+The handler resolves the caller's site (tenancy) and passes it here with the stores; nothing here
+reads the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from tally.platform.errors import InvalidInput
+from tally.web.aggregate.rollup import EVENT_DIMENSIONS, PROPS_PREFIX, VISIT_DIMENSIONS, Rollup, Stats
+from tally.web.aggregate.sketch import VisitorSketch
+from tally.web.aggregate.zones import Grain, bucket_start, day_of, to_utc, zone
+from tally.web.query.metrics import MetricValue, bounce_rate, compared, metrics_of, visit_duration
+from tally.web.query.periods import DateRange
+from tally.web.query.reader import StatsSources
+
+REALTIME_MS = 5 * 60_000
+MAX_HOURLY_DAYS = 31
+PROPERTIES = (*EVENT_DIMENSIONS[:1], *VISIT_DIMENSIONS, *EVENT_DIMENSIONS[1:])
+
+
+class Interval(StrEnum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class RangeOut(BaseModel):
+    date_from: date = Field(alias="from", description="First day of the range (inclusive).")
+    date_to: date = Field(alias="to", description="Last day of the range (inclusive).")
+    tz: str = Field(description="The time zone of the days.")
+
+    model_config = {"populate_by_name": True}
+
+
+def _range_out(days: DateRange) -> RangeOut:
+    return RangeOut(date_from=days.first, date_to=days.last, tz=days.tz)
+
+
+class Overview(BaseModel):
+    site_id: str
+    range: RangeOut
+    previous_range: RangeOut | None = None
+    results: dict[str, MetricValue] = Field(description="Each metric, with its previous value and change on compare.")
+
+
+class TimeseriesPoint(BaseModel):
+    date: str = Field(description="Start of the interval: a local date, or an ISO time with offset for hours.")
+    visitors: int
+    visits: int
+    pageviews: int
+    views_per_visit: float
+    bounce_rate: int
+    visit_duration: int
+
+
+class Timeseries(BaseModel):
+    site_id: str
+    range: RangeOut
+    interval: Interval
+    results: list[TimeseriesPoint]
+
+
+class BreakdownRow(BaseModel):
+    value: str = Field(description="The property's value.")
+    visitors: int
+    pageviews: int | None = Field(default=None, description="For pages and event names.")
+    events: int | None = Field(default=None, description="For event names and event properties.")
+    visits: int | None = Field(default=None, description="For visit properties (entry page, source, …).")
+    bounce_rate: int | None = None
+    visit_duration: int | None = None
+
+
+class Breakdown(BaseModel):
+    site_id: str
+    range: RangeOut
+    property: str
+    results: list[BreakdownRow]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class RealtimePage(BaseModel):
+    page: str
+    visitors: int
+
+
+class Realtime(BaseModel):
+    site_id: str
+    visitors: int = Field(description="Distinct visitors with an event in the last 5 minutes.")
+    pages: list[RealtimePage] = Field(description="Where they are: each visitor's latest page, most visitors first.")
+
+
+# -- overview ---------------------------------------------------------------------------------------
+def _total(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Stats:
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
+    total = Stats()
+    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False):
+        total.merge(piece.totals)
+    return total
+
+
+def overview(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *, compare: bool) -> Overview:
+    current = metrics_of(_total(sources, site_id, site_tz, days))
+    previous = days.previous() if compare else None
+    before = metrics_of(_total(sources, site_id, site_tz, previous)) if previous else None
+    return Overview(site_id=site_id, range=_range_out(days),
+                    previous_range=_range_out(previous) if previous else None, results=compared(current, before))
+
+
+# -- time series ------------------------------------------------------------------------------------
+def _point_key(interval: Interval, start_ms: int, tz: str) -> str:
+    if interval is Interval.hour:
+        return to_utc(bucket_start(Grain.hour, start_ms, tz)).astimezone(zone(tz)).isoformat()
+    day = day_of(start_ms, tz)
+    if interval is Interval.week:
+        day -= timedelta(days=day.weekday())
+    elif interval is Interval.month:
+        day = day.replace(day=1)
+    return day.isoformat()
+
+
+def _all_keys(interval: Interval, days: DateRange) -> list[str]:
+    keys: list[str] = []
+    if interval is Interval.hour:
+        from tally.web.aggregate.zones import hours_of_day
+
+        day = days.first
+        while day <= days.last:
+            keys.extend(_point_key(interval, h, days.tz) for h in hours_of_day(day, days.tz))
+            day += timedelta(days=1)
+        return keys
+    day = days.first
+    while day <= days.last:
+        key = _point_key(interval, days.start_ms if day == days.first else _day_start(day, days.tz), days.tz)
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        day += timedelta(days=1)
+    return keys
+
+
+def _day_start(day: date, tz: str) -> int:
+    from tally.web.aggregate.zones import day_bounds
+
+    return day_bounds(day, tz)[0]
+
+
+def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, interval: Interval) -> Timeseries:
+    if interval is Interval.hour and days.days > MAX_HOURLY_DAYS:
+        raise InvalidInput(f"interval=hour covers at most {MAX_HOURLY_DAYS} days; this range has {days.days}",
+                           details=[{"field": "interval", "rule": f"hour: at most {MAX_HOURLY_DAYS} days",
+                                     "type": "value"}])
+    hourly = interval is Interval.hour or days.tz != site_tz
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms, use_days=not hourly)
+    buckets = {key: Stats() for key in _all_keys(interval, days)}
+    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False):
+        buckets.setdefault(_point_key(interval, piece.start_ms, days.tz), Stats()).merge(piece.totals)
+    points = [TimeseriesPoint(date=key, **metrics_of(stats).model_dump()) for key, stats in buckets.items()]
+    return Timeseries(site_id=site_id, range=_range_out(days), interval=interval, results=points)
+
+
+# -- breakdown --------------------------------------------------------------------------------------
+def check_property(name: str) -> str:
+    if name in PROPERTIES or (name.startswith(PROPS_PREFIX) and len(name) > len(PROPS_PREFIX)):
+        return name
+    allowed = ", ".join(PROPERTIES)
+    raise InvalidInput(f"property: {name!r} is not one of {allowed}, event:props:<key>",
+                       details=[{"field": "property", "rule": f"one of {allowed}, event:props:<key>",
+                                 "type": "value"}])
+
+
+def _row(name: str, value: str, stats: Stats) -> BreakdownRow:
+    row = BreakdownRow(value=value, visitors=stats.visitors.estimate())
+    if name == "page":
+        row.pageviews = stats.pageviews
+    elif name == "event:name":
+        row.events, row.pageviews = stats.events, stats.pageviews
+    elif name.startswith(PROPS_PREFIX):
+        row.events = stats.events
+    else:
+        row.visits = stats.visits
+        row.bounce_rate = bounce_rate(stats.bounces, stats.visits)
+        row.visit_duration = visit_duration(stats.duration_ms, stats.visits)
+    return row
+
+
+def _sort_key(row: BreakdownRow) -> tuple[int, int, str]:
+    second = row.pageviews if row.pageviews is not None else row.events if row.events is not None else row.visits
+    return (-row.visitors, -(second or 0), row.value)
+
+
+def encode_cursor(offset: int, name: str, days: DateRange) -> str:
+    state = {"o": offset, "p": name, "r": [days.first.isoformat(), days.last.isoformat(), days.tz]}
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, name: str, days: DateRange) -> int:
+    if not cursor:
+        return 0
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        offset = int(state["o"])
+        same = state["p"] == name and state["r"] == [days.first.isoformat(), days.last.isoformat(), days.tz]
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInput("cursor: not a cursor this endpoint returned",
+                           details=[{"field": "cursor", "rule": "a next_cursor of a previous page",
+                                     "type": "value"}]) from error
+    if not same or offset < 0:
+        raise InvalidInput("cursor: it belongs to another property or range",
+                           details=[{"field": "cursor", "rule": "same property and range as the first page",
+                                     "type": "value"}])
+    return offset
+
+
+def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str, *, limit: int,
+              cursor: str | None) -> Breakdown:
+    name = check_property(name)
+    offset = decode_cursor(cursor, name, days)
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
+    merged = Rollup(site_id, Grain.day, days.start_ms, days.end_ms)
+    for piece in sources.pieces(site_id, site_tz, plan, dimensions=True):
+        for value, stats in piece.dims.get(name, {}).items():
+            merged.dim(name, value).merge(stats)
+    rows = sorted((_row(name, v, s) for v, s in merged.dims.get(name, {}).items()), key=_sort_key)
+    page = rows[offset:offset + limit]
+    more = offset + limit < len(rows)
+    return Breakdown(site_id=site_id, range=_range_out(days), property=name, results=page,
+                     next_cursor=encode_cursor(offset + limit, name, days) if more else None)
+
+
+# -- realtime ---------------------------------------------------------------------------------------
+def realtime(sources: StatsSources, site_id: str, *, max_pages: int = 20) -> Realtime:
+    now = sources.now_ms()
+    latest: dict[str, tuple[int, str]] = {}
+    for event in sources.raw.window(site_id, now - REALTIME_MS, now + 1):
+        if event.visitor not in latest or latest[event.visitor][0] <= event.ts_ms:
+            latest[event.visitor] = (event.ts_ms, event.page)
+    visitors = VisitorSketch()
+    visitors.add_all(latest)
+    pages: dict[str, int] = {}
+    for _, page in latest.values():
+        pages[page] = pages.get(page, 0) + 1
+    ordered = sorted(pages.items(), key=lambda item: (-item[1], item[0]))[:max_pages]
+    return Realtime(site_id=site_id, visitors=len(latest),
+                    pages=[RealtimePage(page=p, visitors=n) for p, n in ordered])
