@@ -37,7 +37,20 @@ def test_sealed_current_days_come_from_day_rollups_and_nothing_else_is_read():
     plan = plan_range("s", TZ, start, end, end + 10 * 86_400_000, marks)
     assert plan.days == [day_bounds(d, TZ) for d in days(5)]
     assert plan.hours == [] and plan.raw == []
-    assert [q[0] for q in marks.queries] == [Grain.day]  # no hour marks read
+    assert sorted(q[0] for q in marks.queries) == [Grain.day, Grain.hour]  # one query each, whatever the range
+
+
+def test_a_sealed_day_with_an_hour_changed_since_is_not_read_from_its_day_rollup():
+    marks = FakeMarks()
+    day = date(2022, 9, 10)
+    marks.set(Grain.day, day_bounds(day, TZ)[0], 4, 4)
+    hours = hours_of_day(day, TZ)
+    for hour in hours:
+        marks.set(Grain.hour, hour, 1, 1)
+    marks.set(Grain.hour, hours[20], 2, 1)  # an imported event, not resealed yet
+    plan = plan_range("s", TZ, *day_bounds(day, TZ), day_bounds(day, TZ)[1] + 10 * 86_400_000, marks)
+    assert plan.days == []
+    assert plan.raw == [(hours[20], hours[21])] and len(plan.hours) == 23
 
 
 def test_a_day_changed_since_sealing_is_read_from_its_sealed_hours_and_raw_for_its_dirty_hour():

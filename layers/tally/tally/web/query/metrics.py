@@ -59,9 +59,11 @@ def change(metric: str, previous: float, value: float) -> float:
 
 
 class MetricValue(BaseModel):
-    value: float = Field(description="The metric over the range.")
-    previous: float | None = Field(default=None, description="The metric over the previous period (with compare).")
-    change: float | None = Field(default=None, description="Percent change (bounce_rate: difference in points).")
+    value: int | float = Field(description="The metric over the range.")
+    previous: int | float | None = Field(default=None,
+                                         description="The metric over the previous period (with compare).")
+    change: int | float | None = Field(default=None,
+                                       description="Percent change (bounce_rate: difference in points).")
 
 
 def compared(current: Metrics, previous: Metrics | None) -> dict[str, MetricValue]:
