@@ -176,6 +176,7 @@ def test_the_plan_reads_day_rollups_for_sealed_days_and_raw_events_only_where_un
     assert all(s >= CUT - 2 * 3_600_000 or s == day_bounds(date(2022, 9, 10), TZ)[0] + 7_200_000
                for s, _ in plan.raw)
     sources.pieces(site, TZ, plan, dimensions=False)
+    assert sources.rollups.items_read == len(plan.days) + len(plan.hours)  # one totals item per sealed piece
     near_raw = [e for e in events if any(s - 1_800_000 <= e.ts_ms < t + 86_400_000 for s, t in plan.raw)]
     assert 0 < sources.raw_events_read <= len(near_raw) < len(events)  # sealed hours' events never read
     early_days = sum(1 for e in events if START <= e.ts_ms < day_bounds(date(2022, 9, 10), TZ)[0])
@@ -208,3 +209,22 @@ def test_realtime_counts_visitors_of_the_last_5_minutes_on_their_latest_page(sta
     assert status == 200, body
     assert body["visitors"] == 3
     assert body["pages"] == [{"page": "/buy", "visitors": 2}, {"page": "/", "visitors": 1}]
+
+
+def test_minute_and_hour_points_equal_the_oracle_on_a_day_half_sealed(stats_env):
+    aws = stats_env
+    site, events = site_with_traffic(aws, "org-minutes")
+    day = date(2022, 9, 12)  # sealed until the cut, raw after it
+    for interval, width in (("minute", 60_000), ("hour", 3_600_000)):
+        status, body = get(f"/api/v1/sites/{site}/stats/timeseries", "org-minutes", period="day",
+                           date=day.isoformat(), interval=interval)
+        assert status == 200, body
+        assert len(body["results"]) == (day_bounds(day, TZ)[1] - day_bounds(day, TZ)[0]) // width
+        for point in body["results"]:
+            start = int(datetime.fromisoformat(point["date"]).timestamp() * 1000)
+            exp = expected_by(events, lambda ts, s=start, w=width: s <= ts < s + w).get(True)
+            assert (point["visitors"], point["visits"], point["pageviews"], point["bounce_rate"]) == \
+                ((len(exp.visitors), exp.visits, exp.pageviews, bounce_rate(exp.bounces, exp.visits))
+                 if exp else (0, 0, 0, 0)), (interval, point["date"])
+    status, body = get(f"/api/v1/sites/{site}/stats/timeseries", "org-minutes", period="7d", interval="minute")
+    assert status == 422 and body["error"]["details"][0]["rule"] == "minute: at most 2 days"

@@ -7,6 +7,7 @@ has ended (or up to now), so a visit is counted in the piece of its start with i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -14,12 +15,32 @@ from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup import Rollup, compute_rollup
 from tally.web.aggregate.rollup_store import RollupStore
+from tally.web.aggregate.rollup_store import _stats_from as stats_from_item
 from tally.web.aggregate.sealing import LOOKBACK_MS
 from tally.web.aggregate.visits import VISIT_GAP_MS, build_visits
-from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
+from tally.web.aggregate.zones import HOUR_MS, MINUTE_MS, Grain, bucket_end, bucket_start, minute_start
 from tally.web.query.range_plan import MarkReader, RangePlan, join_adjacent, plan_range
 
 MAX_LOOKAHEAD_MS = 24 * HOUR_MS
+
+
+def read_dimension(store: RollupStore, site_id: str, grain: Grain, name: str, start_ms: int,
+                   end_ms: int) -> list[Rollup]:
+    """Rollups of the buckets starting in [start_ms, end_ms) with their totals and one dimension only.
+
+    The store's `read` fetches every dimension; a breakdown needs one, so this reads the totals
+    items and that dimension's items (in the store's own item layout) and nothing else.
+    """
+    rollups = {r.start_ms: r for r in store.read_totals(site_id, grain, start_ms, end_ms)}
+    if not rollups:
+        return []
+    pk = f"{site_id}#{grain.value}"
+    for item in store._query(pk, name, start_ms, end_ms):
+        start = int(item["sk"]["S"][len(name) + 1:].split("#")[0])
+        if start in rollups:
+            for value, stats in item["vals"]["M"].items():
+                rollups[start].dim(name, value).merge(stats_from_item(stats))
+    return [rollups[s] for s in sorted(rollups)]
 
 
 @dataclass
@@ -33,9 +54,20 @@ class StatsSources:
     def plan(self, site_id: str, site_tz: str, start_ms: int, end_ms: int, *, use_days: bool = True) -> RangePlan:
         return plan_range(site_id, site_tz, start_ms, end_ms, self.now_ms(), self.marks, use_days=use_days)
 
-    def pieces(self, site_id: str, site_tz: str, plan: RangePlan, *, dimensions: bool) -> list[Rollup]:
-        """One rollup per day, hour and raw hour piece of the plan, in time order."""
-        read = self.rollups.read if dimensions else self.rollups.read_totals
+    def pieces(self, site_id: str, site_tz: str, plan: RangePlan, *, dimensions: bool,
+               only: str | None = None) -> list[Rollup]:
+        """One rollup per day, hour and raw hour piece of the plan, in time order.
+
+        `dimensions` reads every dimension; `only` reads one (a breakdown) and leaves the rest unread.
+        """
+        def read(site: str, grain: Grain, start: int, end: int) -> list[Rollup]:
+            if only is not None:
+                return read_dimension(self.rollups, site, grain, only, start, end)
+            if dimensions:
+                return self.rollups.read(site, grain, start, end)
+            return self.rollups.read_totals(site, grain, start, end)
+
+        dimensions = dimensions or only is not None
         pieces: list[Rollup] = []
         for grain, spans in ((Grain.day, plan.days), (Grain.hour, plan.hours)):
             wanted = {start for start, _ in spans}
@@ -45,12 +77,22 @@ class StatsSources:
             pieces.extend(self._raw_run(site_id, site_tz, run_start, run_end, dimensions))
         return sorted(pieces, key=lambda r: r.start_ms)
 
+    def minute_pieces(self, site_id: str, site_tz: str, plan: RangePlan) -> list[Rollup]:
+        """Totals per minute: the packed minute rollups of sealed hours, raw events elsewhere (no days)."""
+        pieces: list[Rollup] = []
+        for run_start, run_end in join_adjacent(plan.hours):
+            pieces.extend(self.rollups.read_minutes(site_id, run_start, run_end))
+        for run_start, run_end in plan.raw:
+            pieces.extend(self._raw_run(site_id, site_tz, run_start, run_end, False, minutes=True))
+        return sorted(pieces, key=lambda r: r.start_ms)
+
     def _window(self, site_id: str, start_ms: int, end_ms: int) -> list[RawEvent]:
         events = list(self.raw.window(site_id, start_ms, end_ms))
         self.raw_events_read += len(events)
         return events
 
-    def _raw_run(self, site_id: str, tz: str, start: int, end: int, dimensions: bool) -> Iterable[Rollup]:
+    def _raw_run(self, site_id: str, tz: str, start: int, end: int, dimensions: bool, *,
+                 minutes: bool = False) -> Iterable[Rollup]:
         now = self.now_ms()
         window_end = min(end, now)
         events = self._window(site_id, start - LOOKBACK_MS, window_end)
@@ -62,9 +104,19 @@ class StatsSources:
             following = min(window_end + HOUR_MS, now)
             events.extend(self._window(site_id, window_end, following))
             window_end = following
-        visits = build_visits(events)
+        events.sort(key=lambda e: e.ts_ms)
+        stamps = [e.ts_ms for e in events]
+        visits = sorted((v for v in build_visits(events) if start <= v.start_ms < end), key=lambda v: v.start_ms)
+        visit_starts = [v.start_ms for v in visits]
         piece = start
         while piece < end:
-            piece_end = min(bucket_end(Grain.hour, bucket_start(Grain.hour, piece, tz), tz), end)
-            yield compute_rollup(site_id, Grain.hour, piece, piece_end, events, visits, with_dimensions=dimensions)
+            if minutes:
+                piece_end = min(minute_start(piece) + MINUTE_MS, end)
+            else:
+                piece_end = min(bucket_end(Grain.hour, bucket_start(Grain.hour, piece, tz), tz), end)
+            in_piece = events[bisect_left(stamps, piece):bisect_left(stamps, piece_end)]
+            starting = visits[bisect_left(visit_starts, piece):bisect_left(visit_starts, piece_end)]
+            if in_piece or starting:
+                yield compute_rollup(site_id, Grain.minute if minutes else Grain.hour, piece, piece_end, in_piece,
+                                     starting, with_dimensions=dimensions)
             piece = piece_end

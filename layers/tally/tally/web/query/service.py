@@ -16,17 +16,19 @@ from pydantic import BaseModel, Field
 from tally.platform.errors import InvalidInput
 from tally.web.aggregate.rollup import EVENT_DIMENSIONS, PROPS_PREFIX, VISIT_DIMENSIONS, Rollup, Stats
 from tally.web.aggregate.sketch import VisitorSketch
-from tally.web.aggregate.zones import Grain, bucket_start, day_of, to_utc, zone
+from tally.web.aggregate.zones import MINUTE_MS, Grain, bucket_start, day_of, minute_start, to_utc, zone
 from tally.web.query.metrics import MetricValue, bounce_rate, compared, metrics_of, visit_duration
 from tally.web.query.periods import DateRange
 from tally.web.query.reader import StatsSources
 
 REALTIME_MS = 5 * 60_000
 MAX_HOURLY_DAYS = 31
+MAX_MINUTE_DAYS = 2
 PROPERTIES = (*EVENT_DIMENSIONS[:1], *VISIT_DIMENSIONS, *EVENT_DIMENSIONS[1:])
 
 
 class Interval(StrEnum):
+    minute = "minute"
     hour = "hour"
     day = "day"
     week = "week"
@@ -117,6 +119,8 @@ def overview(sources: StatsSources, site_id: str, site_tz: str, days: DateRange,
 
 # -- time series ------------------------------------------------------------------------------------
 def _point_key(interval: Interval, start_ms: int, tz: str) -> str:
+    if interval is Interval.minute:
+        return to_utc(minute_start(start_ms)).astimezone(zone(tz)).isoformat()
     if interval is Interval.hour:
         return to_utc(bucket_start(Grain.hour, start_ms, tz)).astimezone(zone(tz)).isoformat()
     day = day_of(start_ms, tz)
@@ -129,6 +133,8 @@ def _point_key(interval: Interval, start_ms: int, tz: str) -> str:
 
 def _all_keys(interval: Interval, days: DateRange) -> list[str]:
     keys: list[str] = []
+    if interval is Interval.minute:
+        return [_point_key(interval, m, days.tz) for m in range(days.start_ms, days.end_ms, MINUTE_MS)]
     if interval is Interval.hour:
         from tally.web.aggregate.zones import hours_of_day
 
@@ -157,10 +163,16 @@ def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRang
         raise InvalidInput(f"interval=hour covers at most {MAX_HOURLY_DAYS} days; this range has {days.days}",
                            details=[{"field": "interval", "rule": f"hour: at most {MAX_HOURLY_DAYS} days",
                                      "type": "value"}])
-    hourly = interval is Interval.hour or days.tz != site_tz
+    if interval is Interval.minute and days.days > MAX_MINUTE_DAYS:
+        raise InvalidInput(f"interval=minute covers at most {MAX_MINUTE_DAYS} days; this range has {days.days}",
+                           details=[{"field": "interval", "rule": f"minute: at most {MAX_MINUTE_DAYS} days",
+                                     "type": "value"}])
+    hourly = interval in (Interval.minute, Interval.hour) or days.tz != site_tz
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms, use_days=not hourly)
     buckets = {key: Stats() for key in _all_keys(interval, days)}
-    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False):
+    pieces = sources.minute_pieces(site_id, site_tz, plan) if interval is Interval.minute else \
+        sources.pieces(site_id, site_tz, plan, dimensions=False)
+    for piece in pieces:
         buckets.setdefault(_point_key(interval, piece.start_ms, days.tz), Stats()).merge(piece.totals)
     points = [TimeseriesPoint(date=key, **metrics_of(stats).model_dump()) for key, stats in buckets.items()]
     return Timeseries(site_id=site_id, range=_range_out(days), interval=interval, results=points)
@@ -225,7 +237,7 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
     offset = decode_cursor(cursor, name, days)
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
     merged = Rollup(site_id, Grain.day, days.start_ms, days.end_ms)
-    for piece in sources.pieces(site_id, site_tz, plan, dimensions=True):
+    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False, only=name):
         for value, stats in piece.dims.get(name, {}).items():
             merged.dim(name, value).merge(stats)
     rows = sorted((_row(name, v, s) for v, s in merged.dims.get(name, {}).items()), key=_sort_key)
