@@ -125,6 +125,15 @@ def test_overview_and_breakdowns_equal_the_oracle_across_sealed_and_unsealed_hou
     assert body["results"]["visitors"] == {"value": len(exp.visitors), "previous": previous_visitors,
                                            "change": percent_change(previous_visitors, len(exp.visitors))}
 
+    # another zone than the site's: days in UTC, read from the site's hours and raw events at the cut edges
+    utc_start, utc_end = day_bounds(FIRST, "UTC")[0], day_bounds(LAST, "UTC")[1]
+    utc = expected_by(events, lambda ts: utc_start <= ts < utc_end)[True]
+    status, body = get(f"/api/v1/sites/{site}/stats/overview", "org-stats", period="custom", tz="UTC",
+                       **{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    assert status == 200 and body["range"]["tz"] == "UTC"
+    assert (body["results"]["visitors"]["value"], body["results"]["visits"]["value"],
+            body["results"]["pageviews"]["value"]) == (len(utc.visitors), utc.visits, utc.pageviews)
+
     for prop in ("page", "entry_page"):
         expected = {value: e for (inside, value), e in
                     expected_by(events, lambda ts: START <= ts < END, prop).items() if inside}

@@ -16,6 +16,7 @@ from tally.platform.errors import InvalidInput
 from tally.web.aggregate.zones import day_bounds, to_utc
 
 MAX_DAYS = 731  # "a range over 2 years" is refused
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)  # no arithmetic near date.min / date.max
 
 
 class Period(StrEnum):
@@ -70,9 +71,12 @@ def parse_date(field: str, value: str) -> date:
     try:
         if len(value) != 10:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError as error:
         raise _invalid(field, "YYYY-MM-DD", f"{field}: {value!r} is not a date as YYYY-MM-DD") from error
+    if not EARLIEST <= parsed <= LATEST:
+        raise _invalid(field, f"from {EARLIEST} to {LATEST}", f"{field}: {parsed} is outside {EARLIEST}..{LATEST}")
+    return parsed
 
 
 def _months_back(day: date, months: int) -> date:
