@@ -15,8 +15,17 @@ from pydantic import BaseModel, Field
 
 from tally.platform.errors import InvalidInput
 from tally.web.aggregate.rollup import EVENT_DIMENSIONS, PROPS_PREFIX, VISIT_DIMENSIONS, Rollup, Stats
-from tally.web.aggregate.sketch import VisitorSketch
-from tally.web.aggregate.zones import MINUTE_MS, Grain, bucket_start, day_of, minute_start, to_utc, zone
+from tally.web.aggregate.zones import (
+    MINUTE_MS,
+    Grain,
+    bucket_start,
+    day_bounds,
+    day_of,
+    hours_of_day,
+    minute_start,
+    to_utc,
+    zone,
+)
 from tally.web.query.metrics import MetricValue, bounce_rate, compared, metrics_of, visit_duration
 from tally.web.query.periods import DateRange
 from tally.web.query.reader import StatsSources
@@ -136,8 +145,6 @@ def _all_keys(interval: Interval, days: DateRange) -> list[str]:
     if interval is Interval.minute:
         return [_point_key(interval, m, days.tz) for m in range(days.start_ms, days.end_ms, MINUTE_MS)]
     if interval is Interval.hour:
-        from tally.web.aggregate.zones import hours_of_day
-
         day = days.first
         while day <= days.last:
             keys.extend(_point_key(interval, h, days.tz) for h in hours_of_day(day, days.tz))
@@ -145,17 +152,11 @@ def _all_keys(interval: Interval, days: DateRange) -> list[str]:
         return keys
     day = days.first
     while day <= days.last:
-        key = _point_key(interval, days.start_ms if day == days.first else _day_start(day, days.tz), days.tz)
+        key = _point_key(interval, day_bounds(day, days.tz)[0], days.tz)
         if not keys or keys[-1] != key:
             keys.append(key)
         day += timedelta(days=1)
     return keys
-
-
-def _day_start(day: date, tz: str) -> int:
-    from tally.web.aggregate.zones import day_bounds
-
-    return day_bounds(day, tz)[0]
 
 
 def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, interval: Interval) -> Timeseries:
@@ -254,8 +255,6 @@ def realtime(sources: StatsSources, site_id: str, *, max_pages: int = 20) -> Rea
     for event in sources.raw.window(site_id, now - REALTIME_MS, now + 1):
         if event.visitor not in latest or latest[event.visitor][0] <= event.ts_ms:
             latest[event.visitor] = (event.ts_ms, event.page)
-    visitors = VisitorSketch()
-    visitors.add_all(latest)
     pages: dict[str, int] = {}
     for _, page in latest.values():
         pages[page] = pages.get(page, 0) + 1
