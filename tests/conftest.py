@@ -66,6 +66,7 @@ def _clear_settings_caches() -> None:
     from tally.public_stats.dynamo import fail_fast_client
     from tally.public_stats.settings import public_stats_settings
     from tally.public_stats.wiring import runtime as public_stats_runtime
+    from tally.sites.counting import counting_site_store
     from tally.sites.deletion_settings import site_deletion_settings
     from tally.sites.settings import site_store, sites_settings
     from tally.web.visitors.settings import visitor_settings
@@ -73,7 +74,7 @@ def _clear_settings_caches() -> None:
 
     for cached in (visitor_settings, salt_store, visitor_ids,
                    auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
-                   fail_fast_client, sites_settings, site_store, site_deletion_settings):
+                   fail_fast_client, sites_settings, site_store, site_deletion_settings, counting_site_store):
         cached.cache_clear()
 
 

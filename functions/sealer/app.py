@@ -18,8 +18,14 @@ from tally.web.aggregate.settings import aggregation_settings
 @cache
 def sealer() -> Sealer:
     settings = aggregation_settings()
+    totals = None
+    if settings.public_stats_table:
+        from tally.platform.aws import dynamodb_client
+        from tally.public_stats.totals import DynamoTotals
+
+        totals = DynamoTotals(settings.public_stats_table, dynamodb_client())
     return Sealer(DirtyMarks(settings.rollups_table), RawEventStore(settings.events_table),
-                  RollupStore(settings.rollups_table))
+                  RollupStore(settings.rollups_table, totals=totals))
 
 
 @logger.inject_lambda_context

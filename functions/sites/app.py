@@ -14,6 +14,7 @@ from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites import service
 from tally.sites.api_docs import responses
+from tally.sites.counting import counting_site_store
 from tally.sites.model import Site, SiteCreate, SitePage, SitePatch
 from tally.sites.settings import site_store
 
@@ -41,7 +42,7 @@ def list_sites(
           responses=responses(201, "The new site; `Location` names it.", 401, 403, 409, 422, e409=TAKEN))
 @tracer.capture_method
 def create_site(site: SiteCreate) -> Response[Site]:
-    created = service.create_site(site_store(), caller(Role.org_admin).org_id, site)
+    created = service.create_site(counting_site_store(), caller(Role.org_admin).org_id, site)
     metrics.add_metric(name="SiteCreated", unit=MetricUnit.Count, value=1)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created,
                     headers={"Location": f"/api/v1/sites/{created.site_id}"})

@@ -24,6 +24,8 @@ class Totals:
     pageviews: int = 0
     visit_seconds: int = 0
     repositories: int = 0
+    #: Visit seconds taken back when a reseal moved a visit's duration to another bucket.
+    visit_seconds_removed: int = 0
 
     def __add__(self, other: Totals) -> Totals:
         return Totals(
@@ -31,7 +33,12 @@ class Totals:
             pageviews=self.pageviews + other.pageviews,
             visit_seconds=self.visit_seconds + other.visit_seconds,
             repositories=self.repositories + other.repositories,
+            visit_seconds_removed=self.visit_seconds_removed + other.visit_seconds_removed,
         )
+
+    @property
+    def net_visit_seconds(self) -> int:
+        return max(0, self.visit_seconds - self.visit_seconds_removed)
 
 
 class PublicStats(BaseModel):
@@ -53,7 +60,7 @@ def figures_from(totals: Totals, generated_at: datetime) -> PublicStats:
     return PublicStats(
         sites=totals.sites,
         pageviews=totals.pageviews,
-        hours_recorded=hours(totals.visit_seconds),
+        hours_recorded=hours(totals.net_visit_seconds),
         repositories_analyzed=totals.repositories,
         generated_at=generated_at,
     )

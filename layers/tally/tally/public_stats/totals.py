@@ -29,7 +29,7 @@ TOTALS_PK = "totals"
 TOTALS_SHARDS = 8
 #: `sites` counts sites created on or after this day.
 SITES_COUNTED_FROM = date(2024, 1, 1)
-_FIELDS = ("sites", "pageviews", "visit_seconds", "repositories")
+_FIELDS = ("sites", "pageviews", "visit_seconds", "repositories", "visit_seconds_removed")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Contribution:
     pageviews: int = 0
     visit_seconds: int = 0
     repositories: int = 0
+    visit_seconds_removed: int = 0
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

@@ -52,8 +52,12 @@ class SiteStore(Protocol):
 
 
 class DynamoSiteStore(DynamoTable):
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    """Sites in DynamoDB. With `totals` (the public stats' DynamoTotals), a created site is also
+    counted in the platform totals, in the same transaction: exactly once."""
+
+    def __init__(self, table_name: str, client: Any | None = None, *, totals: Any | None = None) -> None:
         super().__init__(table_name, client)
+        self.totals = totals
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -91,12 +95,17 @@ class DynamoSiteStore(DynamoTable):
 
     def create(self, site: Site) -> None:
         """Store the site and claim its domain, both or neither; DomainTaken when it is claimed."""
-        reasons = transact_write(self.client, [
+        writes: list[dict[str, Any]] = [
             {"Put": {"TableName": self.table_name, "Item": items.site_item(site),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self.table_name, "Item": items.claim_item(site, site.created_at),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
+        ]
+        if self.totals is not None:
+            from tally.public_stats.totals import site_created
+
+            writes += self.totals.contribution_items(f"site#{site.site_id}", site_created(site.created_at))
+        reasons = transact_write(self.client, writes)
         if reasons is None:
             return
         if reasons[1] == "ConditionalCheckFailed":

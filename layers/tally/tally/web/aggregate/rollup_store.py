@@ -59,8 +59,13 @@ def _parts(values: dict[str, Stats]) -> list[dict[str, dict[str, Any]]]:
 
 
 class RollupStore(DynamoTable):
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    """Rollup items; with `totals`, every hour's seal also keeps the platform totals (public stats)
+    exactly once: the hour's totals item is swapped, conditionally on the one read before, in the
+    same transaction as the contribution of the difference."""
+
+    def __init__(self, table_name: str, client: Any | None = None, *, totals: Any | None = None) -> None:
         super().__init__(table_name, client)
+        self.totals = totals  # a tally.public_stats.totals.DynamoTotals, or None
         self.write_units = 0.0
         self.read_units = 0.0
         self.items_read = 0
@@ -69,7 +74,8 @@ class RollupStore(DynamoTable):
     def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = ()) -> None:
         """Store a sealed rollup (and, for an hour, its minutes) as computed at seal `version`."""
         pk = f"{rollup.site_id}#{rollup.grain.value}"
-        previous = self._previous_parts(pk, rollup.start_ms)
+        stored = self._stored_total(pk, rollup.start_ms)
+        previous = {k: int(v["N"]) for k, v in stored.get("dims", {}).get("M", {}).items()} if stored else {}
         dims: dict[str, int] = {}
         for name, values in sorted(rollup.dims.items()):
             parts = _parts(values)
@@ -82,10 +88,14 @@ class RollupStore(DynamoTable):
             packed = {str(m.start_ms): _stats_value(m.totals) for m in minute_list}
             self._put({"pk": {"S": f"{rollup.site_id}#{Grain.minute.value}"},
                        "sk": {"S": f"{MINUTES}#{rollup.start_ms:013d}#0"}, "vals": {"M": packed}}, version)
-        self._put({"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{rollup.start_ms:013d}#0"},
-                   "end": {"N": str(rollup.end_ms)}, "fp": {"S": fingerprint(rollup)},
-                   "dims": {"M": {k: {"N": str(v)} for k, v in dims.items()}},
-                   "vals": {"M": {"all": _stats_value(rollup.totals)}}}, version)
+        total_item = {"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{rollup.start_ms:013d}#0"},
+                      "end": {"N": str(rollup.end_ms)}, "fp": {"S": fingerprint(rollup)},
+                      "dims": {"M": {k: {"N": str(v)} for k, v in dims.items()}},
+                      "vals": {"M": {"all": _stats_value(rollup.totals)}}}
+        if self.totals is not None and rollup.grain is Grain.hour:
+            self._put_counting_totals(total_item, version, rollup, stored)
+        else:
+            self._put(total_item, version)
         for name, count in previous.items():  # parts that no longer exist after this seal
             for index in range(dims.get(name, 0), count):
                 self.client.delete_item(TableName=self.table_name,
@@ -103,12 +113,40 @@ class RollupStore(DynamoTable):
             raise StaleSeal(item["sk"]["S"]) from error
         self.write_units += -(-item_size(item) // 1024)
 
-    def _previous_parts(self, pk: str, start_ms: int) -> dict[str, int]:
+    def _stored_total(self, pk: str, start_ms: int) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
                                     Key={"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{start_ms:013d}#0"}}).get("Item")
-        if not item:
-            return {}
-        return {k: int(v["N"]) for k, v in item.get("dims", {}).get("M", {}).items()}
+        return dict(item) if item else None
+
+    def _put_counting_totals(self, item: dict[str, Any], version: int, rollup: Rollup,
+                             stored: dict[str, Any] | None) -> None:
+        """Swap the hour's totals item and add (new - stored) to the platform totals, both or neither."""
+        from tally.platform.aws import transact_write
+        from tally.public_stats.totals import Contribution
+
+        before = _stats_from(stored["vals"]["M"]["all"]) if stored else Stats()
+        seconds_before, seconds_now = before.duration_ms // 1000, rollup.totals.duration_ms // 1000
+        contribution = Contribution(pageviews=max(0, rollup.totals.pageviews - before.pageviews),
+                                    visit_seconds=max(0, seconds_now - seconds_before),
+                                    visit_seconds_removed=max(0, seconds_before - seconds_now))
+        item["ver"] = {"N": str(version)}
+        values: dict[str, Any] = {":v": {"N": str(version)}}
+        condition = "(attribute_not_exists(ver) OR ver <= :v)"
+        if stored:  # compare-and-swap: the difference is only right against what was read
+            condition += " AND fp = :read_fp"
+            values[":read_fp"] = stored["fp"]
+        else:
+            condition += " AND attribute_not_exists(pk)"
+        put = {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": condition,
+                       "ExpressionAttributeValues": values}}
+        read_fp = stored["fp"]["S"] if stored else "-"
+        contribution_id = f"rollup#{rollup.site_id}#{rollup.start_ms}#{version}#{read_fp}"
+        totals = self.totals
+        assert totals is not None
+        extra = [] if contribution.is_empty else totals.contribution_items(contribution_id, contribution)
+        if transact_write(self.client, [put, *extra]) is not None:
+            raise StaleSeal(item["sk"]["S"])  # another seal changed the hour meanwhile: seal again
+        self.write_units += 2 * (-(-item_size(item) // 1024))
 
     # -- reading ---------------------------------------------------------------------------------
     def stored_fingerprint(self, site_id: str, grain: Grain, start_ms: int) -> str | None:
