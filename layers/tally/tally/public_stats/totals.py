@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,18 +29,12 @@ TOTALS_PK = "totals"
 TOTALS_SHARDS = 8
 #: `sites` counts sites created on or after this day.
 SITES_COUNTED_FROM = date(2024, 1, 1)
-_FIELDS = ("sites", "pageviews", "visit_seconds", "repositories", "visit_seconds_removed")
+_FIELDS = tuple(f.name for f in fields(Totals))
 
 
 @dataclass(frozen=True)
-class Contribution:
-    """What one sealed piece of data adds to the totals. Counters only grow."""
-
-    sites: int = 0
-    pageviews: int = 0
-    visit_seconds: int = 0
-    repositories: int = 0
-    visit_seconds_removed: int = 0
+class Contribution(Totals):
+    """What one sealed piece of data adds to the totals (the same counters). Counters only grow."""
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

@@ -165,8 +165,7 @@ class Sealer:
             events.extend(self.raw.window(mark.site_id, window_end, following))
             window_end = following
         sealed = seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end))
-        previous = self.rollups.stored_fingerprint(mark.site_id, Grain.hour, start)
-        self.rollups.write(sealed.hour, mark.version, sealed.minutes)
+        previous = self.rollups.write(sealed.hour, mark.version, sealed.minutes)
         if previous == fingerprint(sealed.hour):
             report.unchanged += 1
             return

@@ -71,8 +71,11 @@ class RollupStore(DynamoTable):
         self.items_read = 0
 
     # -- writing ---------------------------------------------------------------------------------
-    def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = ()) -> None:
-        """Store a sealed rollup (and, for an hour, its minutes) as computed at seal `version`."""
+    def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = ()) -> str | None:
+        """Store a sealed rollup (and, for an hour, its minutes) as computed at seal `version`.
+
+        Returns the fingerprint of the rollup it replaced (None when there was none).
+        """
         pk = f"{rollup.site_id}#{rollup.grain.value}"
         stored = self._stored_total(pk, rollup.start_ms)
         previous = {k: int(v["N"]) for k, v in stored.get("dims", {}).get("M", {}).items()} if stored else {}
@@ -102,6 +105,7 @@ class RollupStore(DynamoTable):
                                         Key={"pk": {"S": pk}, "sk": {"S": f"{name}#{rollup.start_ms:013d}#{index}"}},
                                         ConditionExpression="attribute_not_exists(ver) OR ver <= :v",
                                         ExpressionAttributeValues={":v": {"N": str(version)}})
+        return str(stored["fp"]["S"]) if stored else None
 
     def _put(self, item: dict[str, Any], version: int) -> None:
         item["ver"] = {"N": str(version)}
@@ -149,13 +153,6 @@ class RollupStore(DynamoTable):
         self.write_units += 2 * (-(-item_size(item) // 1024))
 
     # -- reading ---------------------------------------------------------------------------------
-    def stored_fingerprint(self, site_id: str, grain: Grain, start_ms: int) -> str | None:
-        item = self.client.get_item(
-            TableName=self.table_name, ConsistentRead=True, ProjectionExpression="fp",
-            Key={"pk": {"S": f"{site_id}#{grain.value}"}, "sk": {"S": f"{TOTAL}#{start_ms:013d}#0"}},
-        ).get("Item")
-        return str(item["fp"]["S"]) if item else None
-
     def _query(self, pk: str, dim: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         paginator = self.client.get_paginator("query")
