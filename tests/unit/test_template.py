@@ -86,7 +86,8 @@ def test_every_route_names_its_authorizer_or_none():
 def test_only_the_public_routes_skip_the_authorizer():
     public = {(r.method, r.path) for r in http_routes() if r.auth == "NONE"}
     allowed_public = {("ANY", "$default"), ("GET", "/api/v1/public/stats"), ("POST", "/api/event"),
-                      ("GET", "/js/script.js"), ("GET", "/"), ("GET", "/code"), ("GET", "/me/stats")}
+                      ("GET", "/js/script.js"), ("GET", "/"), ("GET", "/assets/{name}"), ("GET", "/code"),
+                      ("GET", "/me/stats")}
     assert public <= allowed_public
 
 

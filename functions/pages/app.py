@@ -1,0 +1,52 @@
+"""Tally's pages: GET / (the dashboard) and GET /assets/{name} (its scripts and styles). Public files."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tally.pages.files import (
+    ASSET_RESPONSES,
+    PAGE_RESPONSES,
+    asset_response,
+    page_response,
+)
+from tally.platform.failures import record_api_failure
+from tally.platform.http import TallyResolver
+from tally.platform.observability import logger, metrics, tracer
+
+app = TallyResolver(on_unexpected=record_api_failure)
+AssetName = Annotated[str, Path(max_length=64, description="e.g. `dashboard.js`.")]
+Version = Annotated[str | None, Query(max_length=64, description="The asset's digest, as the page names it.")]
+
+
+def _validators() -> tuple[str | None, str | None]:
+    headers = app.current_event.headers
+    return headers.get("accept-encoding"), headers.get("if-none-match")
+
+
+# No return annotations: response validation would try to read gzip bytes as text.
+@app.get("/", summary="The dashboard", tags=["pages"], responses=PAGE_RESPONSES,
+         description="Site and period pickers, metric cards, a chart, breakdowns, realtime visitors and the "
+                     "failure badge. The page is public; its data comes from the API with the signed-in token.")
+@tracer.capture_method
+def dashboard():
+    response = page_response("dashboard", *_validators())
+    metrics.add_metric(name=f"Page{response.status_code}", unit=MetricUnit.Count, value=1)
+    return response
+
+
+@app.get("/assets/<name>", summary="A script or style sheet of the pages", tags=["pages"],
+         responses=ASSET_RESPONSES)
+@tracer.capture_method
+def page_asset(name: AssetName, v: Version = None):
+    return asset_response(name, v, *_validators())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
