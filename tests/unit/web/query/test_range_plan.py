@@ -37,13 +37,28 @@ def test_sealed_current_days_come_from_day_rollups_and_nothing_else_is_read():
     plan = plan_range("s", TZ, start, end, end + 10 * 86_400_000, marks)
     assert plan.days == [day_bounds(d, TZ) for d in days(5)]
     assert plan.hours == [] and plan.raw == []
-    assert sorted(q[0] for q in marks.queries) == [Grain.day, Grain.hour]  # one query each, whatever the range
+    assert [q[0] for q in marks.queries] == [Grain.day]  # one query of day marks, whatever the range; no hours
+
+
+def test_hour_marks_are_read_only_where_days_are_not_current_and_empty_past_days_cost_nothing():
+    marks = FakeMarks()
+    sealed, empty, changed = days(5)[0:2] + days(5)[3:5], days(5)[2], days(5)[4]
+    for day in sealed:
+        marks.set(Grain.day, day_bounds(day, TZ)[0], 3 if day == changed else 2, 2)
+    for hour in hours_of_day(changed, TZ):
+        marks.set(Grain.hour, hour, 1, 1)
+    start, end = day_bounds(FIRST, TZ)[0], day_bounds(changed, TZ)[1]
+    plan = plan_range("s", TZ, start, end, end + 10 * 86_400_000, marks)
+    assert plan.days == [day_bounds(d, TZ) for d in sealed if d != changed]
+    assert day_bounds(empty, TZ)[0] not in {s for s, _ in plan.covered()}  # never marked: no event landed there
+    assert len(plan.hours) == 24 and plan.raw == []
+    assert marks.queries[1:] == [(Grain.hour, *day_bounds(changed, TZ))]  # the changed day's hours only
 
 
 def test_a_sealed_day_with_an_hour_changed_since_is_not_read_from_its_day_rollup():
     marks = FakeMarks()
     day = date(2022, 9, 10)
-    marks.set(Grain.day, day_bounds(day, TZ)[0], 4, 4)
+    marks.set(Grain.day, day_bounds(day, TZ)[0], 5, 4)  # marking the hour marked its day first
     hours = hours_of_day(day, TZ)
     for hour in hours:
         marks.set(Grain.hour, hour, 1, 1)

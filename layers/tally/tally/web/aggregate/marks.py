@@ -81,6 +81,22 @@ class DirtyMarks(DynamoTable):
                                     ConsistentRead=True).get("Item")
         return _mark(item) if item else None
 
+    def states(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> list[Mark]:
+        """The marks of the buckets of `grain` starting in [start_ms, end_ms), strongly consistent."""
+        if end_ms <= start_ms:
+            return []
+        paginator = self.client.get_paginator("query")
+        return [_mark(item) for page in paginator.paginate(
+            TableName=self.table_name, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#{start_ms:013d}"},
+                                       ":b": {"S": f"{grain.value}#{end_ms - 1:013d}"}},
+        ) for item in page.get("Items", [])]
+
+    def any_unsealed(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> bool:
+        """Whether a bucket in [start_ms, end_ms) changed since its last seal (or was never sealed)."""
+        return any(m.version > m.sealed for m in self.states(site_id, grain, start_ms, end_ms))
+
     def settle(self, mark: Mark) -> bool:
         """Mark the bucket sealed at `mark.version`; False when newer changes arrived meanwhile."""
         try:

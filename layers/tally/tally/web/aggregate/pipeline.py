@@ -17,6 +17,7 @@ from typing import Any
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marks import DirtyMarks, Mark
 from tally.web.aggregate.raw_store import RawEventStore, from_item
+from tally.web.aggregate.rollup import Rollup
 from tally.web.aggregate.rollup_store import RollupStore, StaleSeal, fingerprint
 from tally.web.aggregate.sealing import LOOKBACK_MS, NotSettled, seal_day, seal_hour
 from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
@@ -76,20 +77,24 @@ class Aggregator:
 
     marks: DirtyMarks
     now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
-    _due: dict[tuple[str, int], int] = field(default_factory=dict)
+    _due: dict[tuple[str, Grain, int], int] = field(default_factory=dict)
 
     def mark(self, changes: Iterable[Change]) -> int:
         """Touch every hour the events can change, once per hour per batch. Returns marks written."""
-        touched: dict[tuple[str, int], str] = {}
+        touched: dict[tuple[str, Grain, int], str] = {}
         for change in changes:
             for hour in hours_touched(change.event, change.tz):
-                touched[(change.event.site_id, hour)] = change.tz
+                # The day first: while any of its hours is changed and not yet resealed, the day is
+                # not current either, so a reader never takes a day rollup that misses an event.
+                touched[(change.event.site_id, Grain.day, bucket_start(Grain.day, hour, change.tz))] = change.tz
+                touched[(change.event.site_id, Grain.hour, hour)] = change.tz
         now = self.now_ms()
         written = 0
-        for (site_id, hour), tz in sorted(touched.items()):
-            if self._due.get((site_id, hour), 0) - now > SKIP_MARGIN_MS:
+        for (site_id, grain, start), tz in sorted(touched.items(), key=lambda kv: (kv[0][1] is Grain.hour, kv[0])):
+            if self._due.get((site_id, grain, start), 0) - now > SKIP_MARGIN_MS:
                 continue
-            self._due[(site_id, hour)] = self.marks.touch(site_id, tz, Grain.hour, hour, hour_due_at(hour, tz))
+            due_at = hour_due_at(start, tz) if grain is Grain.hour else day_due_at(start, tz)
+            self._due[(site_id, grain, start)] = self.marks.touch(site_id, tz, grain, start, due_at)
             written += 1
         if len(self._due) > 50_000:  # bounded memory: forget buckets long due
             self._due = {k: v for k, v in self._due.items() if v - now > SKIP_MARGIN_MS}
@@ -186,8 +191,9 @@ class Sealer:
             if not visit.start_ms < start <= visit.last.ts_ms:
                 continue
             first = self._chain_start(mark.site_id, visit.last.event_id, events, window_start)
-            self.marks.touch(mark.site_id, mark.tz, Grain.hour, bucket_start(Grain.hour, first, mark.tz),
-                             self.now_ms())
+            hour = bucket_start(Grain.hour, first, mark.tz)
+            self.marks.touch(mark.site_id, mark.tz, Grain.day, bucket_start(Grain.day, hour, mark.tz), self.now_ms())
+            self.marks.touch(mark.site_id, mark.tz, Grain.hour, hour, self.now_ms())
 
     def _chain_start(self, site_id: str, member_id: str, events: list[RawEvent], window_start: int) -> int:
         known = list(events)
@@ -200,9 +206,12 @@ class Sealer:
             known.extend(self.raw.window(site_id, window_start - HOUR_MS, window_start))
             window_start -= HOUR_MS
 
-    def seal_day(self, mark: Mark, report: SealReport) -> None:
+    def seal_day(self, mark: Mark, report: SealReport) -> Rollup:
         end = bucket_end(Grain.day, mark.start_ms, mark.tz)
+        if self.marks.any_unsealed(mark.site_id, Grain.hour, mark.start_ms, end):
+            raise NotSettled  # an hour is changed and not resealed yet: its reseal touches the day again
         hours = self.rollups.read(mark.site_id, Grain.hour, mark.start_ms, end)
         day = seal_day(mark.site_id, mark.tz, mark.start_ms, hours)
         self.rollups.write(day, mark.version)
         report.days += 1
+        return day

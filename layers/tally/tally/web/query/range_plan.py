@@ -1,16 +1,18 @@
 """The range plan: which stored pieces answer a query over [start, end), exactly and cheaply.
 
 Rollups are kept in the site's zone. A site-local day lying wholly in the range is read from its
-day rollup when the day is sealed and current (its mark's `version == sealed`) and none of its
-hours changed since (a late or imported event marks its hour before any reseal reaches the day);
-otherwise its hours are looked at one by one: a sealed, current hour is read from its hour rollup,
-an hour whose mark says it changed since (or is still open, or not yet marked) is read from raw
-events, and an hour with no mark and long past is empty (no event ever landed in it). Hours cut by
-the range's edges (a query zone other than the site's) are read raw.
+day rollup when the day is sealed and current (its mark's `version == sealed`): whoever marks an
+hour changed marks its day first, and a day is sealed only once all its hours are, so a current
+day has no hour changed since. Otherwise its hours are looked at one by one: a sealed, current
+hour is read from its hour rollup, an hour whose mark says it changed since (or is still open, or
+not yet marked) is read from raw events, and an hour with no mark and long past is empty (no
+event ever landed in it). Hours cut by the range's edges (a query zone other than the site's)
+are read raw.
 
-Reads: two mark queries (days, and hours — small items, one per hour that ever had an event, so
-at most 24 a day whatever the traffic), the day rollups of sealed days, and hour rollups or raw
-events only where a day is not sealed: O(days + edge hours) rollup items, flat as a site grows.
+Reads: one query of day marks (one small item per day that ever had an event), hour marks only
+where a day is not current (the range's edges, today), the day rollups of sealed days, and hour
+rollups or raw events only where a day is not sealed: O(days + edge hours) items, however large
+the site grows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tally.web.aggregate.pipeline import hour_due_at
+from tally.web.aggregate.pipeline import day_due_at, hour_due_at
 from tally.web.aggregate.zones import Grain, bucket_end, bucket_start
 
 
@@ -72,11 +74,8 @@ def plan_range(site_id: str, site_tz: str, start_ms: int, end_ms: int, now_ms: i
     end_ms = plan.end_ms  # nothing after now exists yet
     if end_ms <= start_ms:
         return plan
-    first_hour = bucket_start(Grain.hour, start_ms, site_tz)
-    hour_marks = marks.marks(site_id, Grain.hour, first_hour, end_ms)
     rest: list[tuple[int, int]] = [(start_ms, end_ms)]
     if use_days:
-        dirty_days = {bucket_start(Grain.day, h, site_tz) for h, m in hour_marks.items() if not m.current}
         day_marks = marks.marks(site_id, Grain.day, bucket_start(Grain.day, start_ms, site_tz), end_ms)
         rest = []
         cursor = start_ms
@@ -84,18 +83,24 @@ def plan_range(site_id: str, site_tz: str, start_ms: int, end_ms: int, now_ms: i
         while day < end_ms:
             day_end = bucket_end(Grain.day, day, site_tz)
             mark = day_marks.get(day)
-            if day >= start_ms and day_end <= end_ms and mark is not None and mark.current \
-                    and day not in dirty_days:
+            whole = day >= start_ms and day_end <= end_ms
+            if whole and mark is not None and mark.current:
                 if cursor < day:
                     rest.append((cursor, day))
                 plan.days.append((day, day_end))
                 cursor = day_end
+            elif whole and mark is None and day_due_at(day, site_tz) <= now_ms:
+                if cursor < day:  # no event ever landed in the day (an hour's mark implies its day's)
+                    rest.append((cursor, day))
+                cursor = day_end
             day = day_end
         if cursor < end_ms:
             rest.append((cursor, end_ms))
+    rest = join_adjacent(rest)
     raw: list[tuple[int, int]] = []
-    for run_start, run_end in join_adjacent(rest):
+    for run_start, run_end in rest:
         hour = bucket_start(Grain.hour, run_start, site_tz)
+        hour_marks = marks.marks(site_id, Grain.hour, hour, run_end)
         while hour < run_end:
             hour_end = bucket_end(Grain.hour, hour, site_tz)
             span = (max(hour, run_start), min(hour_end, run_end))
