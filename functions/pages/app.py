@@ -42,7 +42,9 @@ def dashboard():
          responses=ASSET_RESPONSES)
 @tracer.capture_method
 def page_asset(name: AssetName, v: Version = None):
-    return asset_response(name, v, *_validators())
+    response = asset_response(name, v, *_validators())
+    metrics.add_metric(name=f"PageAsset{response.status_code}", unit=MetricUnit.Count, value=1)
+    return response
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
