@@ -109,8 +109,10 @@ def _announce(cloud: LocalCloud, demo: DemoData) -> None:
     print("\n".join([
         "",
         f"Tally's local cloud is running: {cloud.url}",
-        f"  API:      {cloud.url}/api/v1/ops/failures?since=24h",
-        f"  DynamoDB: {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
+        f"  Dashboard: {dashboard_url(cloud.url, viewer)}",
+        "             (the demo site's last 30 days, signed in as the demo org's viewer)",
+        f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",
+        f"  DynamoDB:  {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
         "",
         "Try it:",
         f"  curl -s -H 'Authorization: Bearer {viewer}' '{cloud.url}/api/v1/ops/failures?since=24h'",
@@ -120,6 +122,11 @@ def _announce(cloud: LocalCloud, demo: DemoData) -> None:
         "",
         "Press Ctrl-C to stop.",
     ]), flush=True)
+
+
+def dashboard_url(api_url: str, token: str) -> str:
+    """The dashboard, signed in: the token rides in the fragment, which browsers never send to a server."""
+    return f"{api_url}/#token={token}"
 
 
 def _positive(text: str) -> float:

@@ -112,6 +112,9 @@ def test_tally_dev_serves_until_ctrl_c_and_a_second_one_says_the_port_is_taken()
         assert "curl" in output
         token = next(line.split(": ", 1)[1].strip() for line in output.splitlines()
                      if line.strip().startswith("viewer") and "(demo-viewer)" in line)
+        assert f"  Dashboard: http://127.0.0.1:{port}/#token={token}\n" in output
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
 
         second = subprocess.run([*TALLY, "dev", "--port", str(port)], cwd=ROOT, capture_output=True, text=True,
                                 timeout=BOUND_S)
