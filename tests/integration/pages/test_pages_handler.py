@@ -14,7 +14,7 @@ from tally_dev.template import ROOT
 from tests.apigw import FakeContext, http_event
 from tests.integration.handlers import load_handler_module
 
-ASSETS = ("dashboard.js", "pages.js", "pages.css")
+ASSETS = ("pages.js", "chart.js", "breakdowns.js", "dashboard.js", "pages.css")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_the_page_names_every_asset_with_its_current_digest_and_has_no_inline_sc
     referenced = dict(re.findall(r'(?:src|href)="/assets/([^"?]+)\?v=([0-9a-f]+)"', html))
     assert referenced == {name: asset(name).digest for name in ASSETS}
     assert re.findall(r"<script\b[^>]*>", html) == [f'<script defer src="/assets/{n}?v={asset(n).digest}">'
-                                                    for n in ("pages.js", "dashboard.js")]
+                                                    for n in ASSETS if n.endswith(".js")]
     assert "<style" not in html and " style=" not in html
     assert not re.search(r"\son[a-z]+\s*=", html, re.IGNORECASE)  # no inline event handlers
     assert '<link rel="icon" href="data:,">' in html  # no /favicon.ico request, so no 404 in the console

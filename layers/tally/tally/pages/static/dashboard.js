@@ -11,7 +11,6 @@
 
   var T = window.Tally;
   var el = T.el;
-  var svg = T.svg;
 
   var PERIODS = ['day', '7d', '30d', 'month', '6mo', '12mo', 'custom'];
   var DEFAULT_PERIOD = '30d';
@@ -31,14 +30,6 @@
   var METRIC = {};
   METRICS.forEach(function (m) { METRIC[m.key] = m; });
 
-  var COLUMNS = {
-    visitors: {label: 'Visitors', format: T.formatCount},
-    pageviews: {label: 'Pageviews', format: T.formatCount},
-    events: {label: 'Events', format: T.formatCount},
-    visits: {label: 'Visits', format: T.formatCount},
-    bounce_rate: {label: 'Bounce', format: percent},
-    visit_duration: {label: 'Duration', format: T.formatDuration},
-  };
   var VISIT_COLUMNS = ['visitors', 'visits', 'bounce_rate', 'visit_duration'];
   var PANELS = [
     {id: 'pages', title: 'Pages', tabs: [
@@ -74,6 +65,7 @@
     view: {site: null, period: DEFAULT_PERIOD, date: null, from: null, to: null, metric: 'visitors'},
     generation: 0,
     series: null,
+    panels: [],
     range: null,
     pollTimer: null,
     lastPoll: 0,
@@ -275,7 +267,7 @@
     setState('loading');
     renderControls();
     var jobs = [loadOverview(generation, range), loadChart(generation, range)]
-      .concat(PANELS.map(function (panel) { return loadPanel(generation, panel); }));
+      .concat(state.panels.map(function (panel) { return panel.load(); }));
     Promise.allSettled(jobs).then(function (results) {
       if (generation !== state.generation) return;
       setState(results.some(function (r) { return r.status === 'rejected'; }) ? 'error' : 'ready');
@@ -515,259 +507,20 @@
   }
 
   // -- chart --------------------------------------------------------------------------------------------------
-  var shortDay = new Intl.DateTimeFormat(undefined, {day: 'numeric', month: 'short', timeZone: 'UTC'});
-  var fullDay = new Intl.DateTimeFormat(undefined,
-    {weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC'});
-  var shortMonth = new Intl.DateTimeFormat(undefined, {month: 'short', year: '2-digit', timeZone: 'UTC'});
-  var fullMonth = new Intl.DateTimeFormat(undefined, {month: 'long', year: 'numeric', timeZone: 'UTC'});
-
-  /** A point's key (`2024-05-01`, or `2024-05-01T13:00:00+02:00` for hours) as an axis or tooltip label. */
-  function pointLabel(key, interval, full) {
-    var day = T.dayToDate(key.slice(0, 10));
-    if (interval === 'hour' || interval === 'minute') {
-      return full ? fullDay.format(day) + ', ' + key.slice(11, 16) : key.slice(11, 16);
-    }
-    if (interval === 'month') return (full ? fullMonth : shortMonth).format(day);
-    if (interval === 'week') return full ? 'Week of ' + fullDay.format(day) : shortDay.format(day);
-    return (full ? fullDay : shortDay).format(day);
-  }
-
-  function niceTicks(max, integer) {
-    var top = max > 0 ? max : integer ? 4 : 1;
-    var raw = top / 4;
-    var magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
-    var step = [1, 2, 2.5, 5, 10].map(function (f) { return f * magnitude; })
-      .find(function (s) { return s >= raw; });
-    if (integer) step = Math.max(1, Math.ceil(step));
-    var ticks = [];
-    for (var t = 0; ticks.length < 12; t += step) {
-      ticks.push(Math.round(t * 100) / 100);
-      if (t >= top) break;
-    }
-    return ticks;
-  }
-
   function drawChart() {
-    var box = $('chart');
-    var series = state.series;
-    if (!series) return;
-    var metric = METRIC[state.view.metric];
-    var points = series.results;
-    var interval = series.interval;
-    var n = points.length;
-    var width = Math.max(240, box.clientWidth);
-    var height = width < 560 ? 200 : 260;
-    var m = {top: 12, right: 14, bottom: 28, left: 52};
-    var w = width - m.left - m.right;
-    var h = height - m.top - m.bottom;
-    var values = points.map(function (p) { return Number(p[metric.key]) || 0; });
-    var ticks = niceTicks(Math.max.apply(null, values.concat([0])), metric.integer);
-    var top = ticks[ticks.length - 1];
-    var x = function (i) { return m.left + (n > 1 ? i * w / (n - 1) : w / 2); };
-    var y = function (v) { return m.top + h - (v / top) * h; };
-
-    var root = svg('svg', {viewBox: '0 0 ' + width + ' ' + height, width: width, height: height,
-      class: 'chart-svg', role: 'img', 'aria-label': metric.label + ' per ' + interval});
-    ticks.forEach(function (t) {
-      root.append(svg('line', {class: 'grid', x1: m.left, x2: width - m.right, y1: y(t), y2: y(t)}));
-      var label = svg('text', {class: 'axis', x: m.left - 8, y: y(t) + 4, 'text-anchor': 'end'});
-      label.textContent = metric.format(t);
-      root.append(label);
-    });
-    var step = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(w / 72))));
-    for (var i = 0; i < n; i += step) {
-      var anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i + step >= n && x(i) > width - m.right - 30 ? 'end'
-        : 'middle';
-      var text = svg('text', {class: 'axis', x: x(i), y: height - 8, 'text-anchor': anchor});
-      text.textContent = pointLabel(points[i].date, interval, false);
-      root.append(text);
-    }
-    if (n) {
-      var line = values.map(function (v, j) { return (j ? 'L' : 'M') + x(j).toFixed(1) + ' ' + y(v).toFixed(1); })
-        .join(' ');
-      root.append(svg('path', {class: 'area',
-        d: line + ' L' + x(n - 1).toFixed(1) + ' ' + (m.top + h) + ' L' + x(0).toFixed(1) + ' ' + (m.top + h) + ' Z'}));
-      root.append(svg('path', {class: 'line', d: line}));
-      if (n === 1) root.append(svg('circle', {class: 'point', cx: x(0), cy: y(values[0]), r: 4}));
-    }
-    if (!values.some(function (v) { return v > 0; })) {
-      var empty = svg('text', {class: 'empty', x: m.left + w / 2, y: m.top + h / 2, 'text-anchor': 'middle'});
-      empty.textContent = 'No data for this period';
-      root.append(empty);
-    }
-
-    var guide = svg('line', {class: 'guide', y1: m.top, y2: m.top + h, x1: 0, x2: 0, visibility: 'hidden'});
-    var focus = svg('circle', {class: 'focus', r: 5, cx: 0, cy: 0, visibility: 'hidden'});
-    var hit = svg('rect', {class: 'hit', x: m.left - 6, y: m.top, width: w + 12, height: h});
-    root.append(guide, focus, hit);
-    var tip = el('div', {className: 'tooltip', hidden: true, role: 'status'});
-
-    function show(event) {
-      if (!n) return;
-      var rect = root.getBoundingClientRect();
-      var px = (event.clientX - rect.left) * width / rect.width;
-      var index = n > 1 ? Math.round((px - m.left) / w * (n - 1)) : 0;
-      index = Math.min(n - 1, Math.max(0, index));
-      var cx = x(index);
-      var cy = y(values[index]);
-      guide.setAttribute('x1', cx);
-      guide.setAttribute('x2', cx);
-      focus.setAttribute('cx', cx);
-      focus.setAttribute('cy', cy);
-      guide.setAttribute('visibility', 'visible');
-      focus.setAttribute('visibility', 'visible');
-      tip.replaceChildren(el('span', {className: 'tooltip-date'}, pointLabel(points[index].date, interval, true)),
-        el('strong', null, metric.format(values[index])), ' ', metric.label.toLowerCase());
-      tip.hidden = false;
-      var scale = rect.width / width;
-      var left = cx * scale;
-      var half = tip.offsetWidth / 2;
-      tip.style.left = Math.min(rect.width - half, Math.max(half, left)) + 'px';
-      tip.style.top = Math.max(0, cy * scale - tip.offsetHeight - 12) + 'px';
-    }
-
-    function hide() {
-      guide.setAttribute('visibility', 'hidden');
-      focus.setAttribute('visibility', 'hidden');
-      tip.hidden = true;
-    }
-
-    hit.addEventListener('pointermove', show);
-    hit.addEventListener('pointerdown', show);
-    hit.addEventListener('pointerleave', hide);
-    box.replaceChildren(root, tip);
+    if (state.series) T.drawChart($('chart'), state.series.results, state.series.interval, METRIC[state.view.metric]);
   }
 
   // -- breakdowns -------------------------------------------------------------------------------------------
-  var regionNames = (function () {
-    try {
-      return new Intl.DisplayNames(undefined, {type: 'region'});
-    } catch (e) {
-      return null;
-    }
-  })();
-
-  function displayValue(property, value) {
-    if (value === '') return '(none)';
-    if (property === 'country' && regionNames && /^[A-Z]{2}$/.test(value)) {
-      try {
-        return regionNames.of(value) || value;
-      } catch (e) {
-        return value;
-      }
-    }
-    return value;
-  }
-
   function buildPanels() {
+    state.panels = PANELS.map(function (config) {
+      return new T.BreakdownPanel(config, function (property, cursor) {
+        return T.api(statsPath('breakdown'), params(state.range.concat([
+          ['property', property], ['limit', ROWS_PER_PAGE], ['cursor', cursor]])));
+      });
+    });
     var holder = $('panels');
-    holder.replaceChildren.apply(holder, PANELS.map(function (panel) {
-      panel.tab = 0;
-      panel.seq = 0;
-      panel.max = 0;
-      panel.node = el('section', {className: 'panel breakdown', id: 'panel-' + panel.id});
-      panel.head = el('header', {className: 'panel-head'}, el('h2', null, panel.title));
-      if (panel.tabs.length > 1) {
-        panel.tabList = el('div', {className: 'tabs', role: 'tablist', 'aria-label': panel.title});
-        panel.tabs.forEach(function (tab, index) {
-          panel.tabList.append(el('button', {type: 'button', role: 'tab', dataset: {property: tab.property},
-            on: {click: function () { selectTab(panel, index); }}}, tab.label));
-        });
-        panel.head.append(panel.tabList);
-      }
-      panel.table = el('table', {className: 'rows'});
-      panel.more = el('button', {type: 'button', className: 'more', hidden: true,
-        on: {click: function () { loadPanel(state.generation, panel, panel.cursor).catch(function () {}); }}},
-      'Load more');
-      panel.node.append(panel.head, panel.table, panel.more);
-      return panel.node;
-    }));
-  }
-
-  function selectTab(panel, index) {
-    if (panel.tab === index) return;
-    panel.tab = index;
-    loadPanel(state.generation, panel).catch(function () { /* shown in the panel */ });
-  }
-
-  function renderPanelHead(panel) {
-    var tab = panel.tabs[panel.tab];
-    panel.node.dataset.property = tab.property;
-    if (panel.tabList) {
-      Array.prototype.forEach.call(panel.tabList.children, function (button, index) {
-        button.setAttribute('aria-selected', String(index === panel.tab));
-      });
-    }
-    var head = el('tr', null, el('th', {className: 'value', scope: 'col'}, tab.column));
-    tab.columns.forEach(function (column) {
-      head.append(el('th', {className: 'num col-' + column, scope: 'col'}, COLUMNS[column].label));
-    });
-    panel.body = el('tbody');
-    panel.table.replaceChildren(el('thead', null, head), panel.body);
-  }
-
-  function panelMessage(panel, text, className) {
-    var tab = panel.tabs[panel.tab];
-    panel.body.replaceChildren(el('tr', {className: 'message-row'},
-      el('td', {colSpan: tab.columns.length + 1, className: className || 'muted'}, text)));
-  }
-
-  function appendRows(panel, rows) {
-    var tab = panel.tabs[panel.tab];
-    if (!panel.max) panel.max = Math.max.apply(null, rows.map(function (r) { return r.visitors; }).concat([1]));
-    rows.forEach(function (row) {
-      var label = displayValue(tab.property, row.value);
-      var bar = el('span', {className: 'bar', 'aria-hidden': 'true'});
-      bar.style.width = Math.max(0.5, Math.min(100, row.visitors / panel.max * 100)) + '%';
-      var tr = el('tr', null, el('td', {className: 'value', title: row.value || '(none)'},
-        bar, el('span', {className: 'label'}, label)));
-      tab.columns.forEach(function (column) {
-        var value = row[column];
-        tr.append(el('td', {className: 'num col-' + column},
-          value === null || value === undefined ? '–' : COLUMNS[column].format(value)));
-      });
-      panel.body.append(tr);
-    });
-  }
-
-  /** The first page of a panel's breakdown (or, with `cursor`, the next one appended). */
-  async function loadPanel(generation, panel, cursor) {
-    var seq = ++panel.seq;
-    var tab = panel.tabs[panel.tab];
-    var isCurrent = function () { return current(generation) && seq === panel.seq; };
-    if (!cursor) {
-      panel.max = 0;
-      renderPanelHead(panel);
-      panelMessage(panel, 'Loading…');
-      panel.more.hidden = true;
-    } else {
-      panel.more.disabled = true;
-      panel.more.textContent = 'Loading…';
-    }
-    panel.node.classList.add('is-loading');
-    try {
-      var data = await T.api(statsPath('breakdown'), params(state.range.concat([
-        ['property', tab.property], ['limit', ROWS_PER_PAGE], ['cursor', cursor || null]])));
-      if (!isCurrent()) return;
-      if (!cursor) panel.body.replaceChildren();
-      if (!cursor && !data.results.length) panelMessage(panel, 'No data for this period');
-      appendRows(panel, data.results);
-      panel.cursor = data.next_cursor;
-      panel.more.hidden = !data.next_cursor;
-    } catch (error) {
-      if (isCurrent()) {
-        if (cursor) panel.body.append(el('tr', {className: 'message-row'},
-          el('td', {colSpan: tab.columns.length + 1, className: 'error'}, error.message)));
-        else panelMessage(panel, 'Could not load: ' + error.message, 'error');
-      }
-      throw error;
-    } finally {
-      if (isCurrent()) {
-        panel.node.classList.remove('is-loading');
-        panel.more.disabled = false;
-        panel.more.textContent = 'Load more';
-      }
-    }
+    holder.replaceChildren.apply(holder, state.panels.map(function (panel) { return panel.node; }));
   }
 
   // -- realtime and failures, every 30 s -------------------------------------------------------------------
