@@ -175,3 +175,36 @@ def test_an_expired_token_is_refused_before_any_request(tab: Tab, dashboard: Das
 
     expect(tab.page.locator("#sign-in-message")).to_contain_text("This token expired")
     tab.assert_no_console_errors()
+
+
+def test_load_more_follows_next_cursor_and_an_api_error_shows_its_message(tab: Tab, dashboard: Dashboard):
+    """The API's answers are replaced here (the demo site has fewer rows than a page): the page's own logic."""
+    asked: list[dict[str, str]] = []
+
+    def pages(route):
+        query = query_of(route.request.url)
+        asked.append(query)
+        first = "cursor" not in query
+        rows = [{"value": f"/p{i}", "visitors": 100 - i, "pageviews": 200 - i} for i in range(10 if first else 3)]
+        route.fulfill(json={"site_id": dashboard.site_id, "property": "page", "results": rows,
+                            "range": {"from": "2024-01-01", "to": "2024-01-30", "tz": DEMO.timezone},
+                            "next_cursor": "page-2" if first else None})
+
+    def refused(route):
+        route.fulfill(status=422, json={"error": {"code": "invalid_input", "message": "property: no, not today",
+                                                  "details": []}})
+
+    tab.page.route("**/stats/breakdown?*property=page&*", pages)
+    tab.page.route("**/stats/breakdown?*property=country&*", refused)
+    tab.page.goto(dashboard.sign_in_url())
+    expect(tab.page.locator("#dashboard")).to_have_attribute("data-state", "error", timeout=20_000)
+
+    rows = tab.page.locator("#panel-pages tbody tr")
+    expect(rows).to_have_count(10)
+    tab.page.click("#panel-pages .more")
+    expect(rows).to_have_count(13)
+    expect(tab.page.locator("#panel-pages .more")).to_be_hidden()
+    assert asked[1] == {**asked[0], "cursor": "page-2"}  # the same days and property, the next page
+    expect(rows.nth(12).locator(".label")).to_have_text("/p2")
+    expect(tab.page.locator("#panel-countries tbody")).to_have_text("Could not load: property: no, not today")
+    assert [e for e in tab.console_errors() if "422" not in e] == []
