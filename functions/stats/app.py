@@ -40,7 +40,7 @@ def _range(site_id: str, period: str, date: str | None, date_from: str | None, d
 def _record(sources: StatsSources, name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     logger.info("stats read", extra={"query": name, "raw_events_read": sources.raw_events_read,
-                                      "rollup_read_units": sources.rollups.read_units})
+                                      "read_units": sources.read_units})
 
 
 @app.get("/api/v1/sites/<site_id>/stats/overview",

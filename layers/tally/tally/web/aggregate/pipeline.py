@@ -20,6 +20,7 @@ from tally.web.aggregate.raw_store import RawEventStore, from_item
 from tally.web.aggregate.rollup import Rollup
 from tally.web.aggregate.rollup_store import RollupStore, StaleSeal, fingerprint
 from tally.web.aggregate.sealing import LOOKBACK_MS, NotSettled, seal_day, seal_hour
+from tally.web.aggregate.spans import SpanStore, rebuild_spans
 from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
 from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
 
@@ -118,6 +119,11 @@ class Sealer:
     raw: RawEventStore
     rollups: RollupStore
     now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
+    spans: SpanStore | None = None
+
+    def __post_init__(self) -> None:
+        if self.spans is None:  # spans live next to the rollups, on the same connection
+            self.spans = SpanStore(self.rollups.table_name, self.rollups._client)
 
     def run(self, *, deadline: Callable[[], bool], page: int = 50) -> SealReport:
         """Seal due hours, then due days, until nothing is due or `deadline()` says stop."""
@@ -142,11 +148,16 @@ class Sealer:
         current = self.marks.get(mark.site_id, mark.grain, mark.start_ms)
         if current is None or current.version <= current.sealed:
             return
+        counts = None
         try:
             if current.grain is Grain.hour:
                 self.seal_hour(current, report)
             else:
-                self.seal_day(current, report)
+                counts = self.seal_day(current, report).totals.counts()
+                if self.spans is not None:  # before settling: see tally.web.aggregate.spans
+                    rebuild_spans(current.site_id, current.tz, current.start_ms, current.version, marks=self.marks,
+                                  rollups=self.rollups, spans=self.spans,
+                                  long_past=lambda start: day_due_at(start, current.tz) <= self.now_ms())
         except NotSettled:
             report.postponed += 1
             self.marks.postpone(current, self.now_ms() + POSTPONE_MS)
@@ -154,7 +165,7 @@ class Sealer:
         except StaleSeal:
             report.stale += 1  # a newer seal won; its version stays due until sealed
             return
-        self.marks.settle(current)
+        self.marks.settle(current, counts)
 
     def seal_hour(self, mark: Mark, report: SealReport) -> None:
         start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tally.platform.aws import DynamoTable, transact_write
-from tally.platform.capacity import item_size
+from tally.platform.capacity import item_size, query_read_units
 from tally.web.aggregate.events import RawEvent
 
 HOUR_MS = 3_600_000
@@ -72,6 +72,7 @@ class RawEventStore(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         super().__init__(table_name, client)
         self.write_units = 0.0
+        self.read_units = 0.0
 
     def put(self, event: RawEvent, expires_at: int, *, tz: str = "UTC", client_id: str | None = None) -> bool:
         """Store one live event; False when it was already stored (a retry)."""
@@ -123,7 +124,9 @@ class RawEventStore(DynamoTable):
                                            ":a": {"S": f"{max(start_ms, hour):013d}#"},
                                            ":b": {"S": f"{min(end_ms, hour + HOUR_MS) - 1:013d}#\U0010ffff"}},
             ):
-                for item in page.get("Items", []):
+                items = page.get("Items", [])
+                self.read_units += query_read_units(items)
+                for item in items:
                     yield from_item(item)
             hour += HOUR_MS
 

@@ -30,6 +30,7 @@ class MarkState:
     start_ms: int
     version: int
     sealed: int
+    counts: tuple[int, ...] | None = None  # a sealed day's counters, kept with its sealed version
 
     @property
     def current(self) -> bool:
@@ -51,6 +52,10 @@ class RangePlan:
     days: list[tuple[int, int]] = field(default_factory=list)
     hours: list[tuple[int, int]] = field(default_factory=list)
     raw: list[tuple[int, int]] = field(default_factory=list)
+    #: Whole days never marked and long past: no event ever landed in them (nothing to read).
+    empty_days: list[tuple[int, int]] = field(default_factory=list)
+    #: The marks of `days`, by day start: their sealed versions and counters.
+    day_marks: dict[int, MarkState] = field(default_factory=dict)
 
     def covered(self) -> list[tuple[int, int]]:
         return sorted([*self.days, *self.hours, *self.raw])
@@ -88,10 +93,12 @@ def plan_range(site_id: str, site_tz: str, start_ms: int, end_ms: int, now_ms: i
                 if cursor < day:
                     rest.append((cursor, day))
                 plan.days.append((day, day_end))
+                plan.day_marks[day] = mark
                 cursor = day_end
             elif whole and mark is None and day_due_at(day, site_tz) <= now_ms:
                 if cursor < day:  # no event ever landed in the day (an hour's mark implies its day's)
                     rest.append((cursor, day))
+                plan.empty_days.append((day, day_end))
                 cursor = day_end
             day = day_end
         if cursor < end_ms:
@@ -142,7 +149,7 @@ class DynamoMarkReader:
         for page in paginator.paginate(
             TableName=self.table_name, ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-            ProjectionExpression="sk, ver, sealed",
+            ProjectionExpression="sk, ver, sealed, c",
             ExpressionAttributeValues={":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#{start_ms:013d}"},
                                        ":b": {"S": f"{grain.value}#{end_ms - 1:013d}"}},
         ):
@@ -151,5 +158,6 @@ class DynamoMarkReader:
             self.read_units += max(1, -(-sum(item_size(i) for i in items) // 4096))
             for item in items:
                 start = int(item["sk"]["S"].split("#")[1])
-                found[start] = MarkState(start, int(item["ver"]["N"]), int(item.get("sealed", {"N": "0"})["N"]))
+                counts = tuple(int(n["N"]) for n in item["c"]["L"]) if "c" in item else None
+                found[start] = MarkState(start, int(item["ver"]["N"]), int(item.get("sealed", {"N": "0"})["N"]), counts)
         return found

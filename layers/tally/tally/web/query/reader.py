@@ -13,12 +13,22 @@ from dataclasses import dataclass
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.raw_store import RawEventStore
-from tally.web.aggregate.rollup import Rollup, compute_rollup
+from tally.web.aggregate.rollup import Rollup, Stats, compute_rollup
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.rollup_store import _stats_from as stats_from_item
 from tally.web.aggregate.sealing import LOOKBACK_MS
+from tally.web.aggregate.spans import SpanStore, cover, digest, span_days
 from tally.web.aggregate.visits import VISIT_GAP_MS, build_visits
-from tally.web.aggregate.zones import HOUR_MS, MINUTE_MS, Grain, bucket_end, bucket_start, minute_start
+from tally.web.aggregate.zones import (
+    HOUR_MS,
+    MINUTE_MS,
+    Grain,
+    bucket_end,
+    bucket_start,
+    day_bounds,
+    day_of,
+    minute_start,
+)
 from tally.web.query.range_plan import MarkReader, RangePlan, join_adjacent, plan_range
 
 MAX_LOOKAHEAD_MS = 24 * HOUR_MS
@@ -49,7 +59,67 @@ class StatsSources:
     rollups: RollupStore
     raw: RawEventStore
     now_ms: Callable[[], int]
+    spans: SpanStore | None = None
     raw_events_read: int = 0
+
+    @property
+    def read_units(self) -> float:
+        """DynamoDB read units so far: marks, rollups, spans and raw events."""
+        units = float(getattr(self.marks, "read_units", 0.0)) + self.rollups.read_units + self.raw.read_units
+        return units + (self.spans.read_units if self.spans is not None else 0.0)
+
+    def totals(self, site_id: str, site_tz: str, plan: RangePlan) -> Stats:
+        """The plan's totals: sealed days' counters from their marks, their visitors from spans (two
+        sketches for any run of up to 64 days, see `tally.web.aggregate.spans`), hours and raw as pieces.
+
+        A day without counters on its mark, or a span missing or built from other versions, is read
+        from the day rollups instead: slower, never wrong.
+        """
+        total = Stats()
+        from_rollups: set[int] = {start for start, mark in plan.day_marks.items() if mark.counts is None}
+        for mark in plan.day_marks.values():
+            if mark.counts is not None:
+                pageviews, events, visits, bounces, duration_ms = mark.counts
+                total.merge(Stats(pageviews, events, visits, bounces, duration_ms))
+        sketch_days = self._visitors_from_spans(site_id, site_tz, plan, total)
+        from_rollups.update(start for start, _ in plan.days if start not in sketch_days)
+        wanted = [span for span in plan.days if span[0] in from_rollups]
+        for run_start, run_end in join_adjacent(wanted):
+            for rollup in self.rollups.read_totals(site_id, Grain.day, run_start, run_end):
+                if rollup.start_ms not in from_rollups:
+                    continue
+                if plan.day_marks[rollup.start_ms].counts is None:
+                    total.merge(rollup.totals)
+                else:
+                    total.visitors.merge(rollup.totals.visitors)
+        rest = RangePlan(plan.start_ms, plan.end_ms, hours=plan.hours, raw=plan.raw)
+        for piece in self.pieces(site_id, site_tz, rest, dimensions=False):
+            total.merge(piece.totals)
+        return total
+
+    def _visitors_from_spans(self, site_id: str, site_tz: str, plan: RangePlan, total: Stats) -> set[int]:
+        """Merge the visitors of the plan's sealed days from spans into `total`; returns the days covered."""
+        if self.spans is None:
+            return set()
+        blocks: list[tuple[int, int, list[int]]] = []  # level, end day start, day starts
+        for run_start, run_end in join_adjacent([*plan.days, *plan.empty_days]):
+            first, last = day_of(run_start, site_tz), day_of(run_end - 1, site_tz)
+            if first == last:
+                continue
+            for level, end_day in cover(first, last):
+                starts = [day_bounds(d, site_tz)[0] for d in span_days(end_day, level)]
+                blocks.append((level, starts[-1], starts))
+        if not blocks:
+            return set()
+        found = self.spans.get_many(site_id, [(level, end) for level, end, _ in blocks])
+        covered: set[int] = set()
+        for level, end, starts in blocks:
+            present = [(start, plan.day_marks[start].sealed) for start in starts if start in plan.day_marks]
+            span = found.get((level, end))
+            if present and span is not None and span.digest == digest(present):
+                total.visitors.merge(span.visitors)
+                covered.update(start for start, _ in present)
+        return covered
 
     def plan(self, site_id: str, site_tz: str, start_ms: int, end_ms: int, *, use_days: bool = True) -> RangePlan:
         return plan_range(site_id, site_tz, start_ms, end_ms, self.now_ms(), self.marks, use_days=use_days)

@@ -111,11 +111,7 @@ class Realtime(BaseModel):
 
 # -- overview ---------------------------------------------------------------------------------------
 def _total(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Stats:
-    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
-    total = Stats()
-    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False):
-        total.merge(piece.totals)
-    return total
+    return sources.totals(site_id, site_tz, sources.plan(site_id, site_tz, days.start_ms, days.end_ms))
 
 
 def overview(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *, compare: bool) -> Overview:
