@@ -324,7 +324,7 @@
     var cards = $('cards');
     cards.replaceChildren.apply(cards, METRICS.map(function (metric) {
       return el('button', {type: 'button', className: 'card', dataset: {metric: metric.key},
-        on: {click: function () { navigate({metric: metric.key}, {chartOnly: true}); }}},
+        on: {click: function () { navigate({metric: metric.key}, {chartOnly: true, replace: true}); }}},
       el('span', {className: 'card-label'}, metric.label),
       el('span', {className: 'card-value'}, '–'),
       el('span', {className: 'card-change'}));
