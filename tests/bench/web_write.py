@@ -87,8 +87,10 @@ def write_units(events: list[RawEvent]) -> dict[str, Any]:
         clock[0] = events[-1].ts_ms + 2 * DAY_MS
         sealer.run(deadline=lambda: False)
         mark_units = marks.writes  # each mark item is far below 1 KB: one unit per write
-        total = raw.write_units + mark_units + rollups.write_units
-        return {"raw": raw.write_units, "marks": mark_units, "rollups": rollups.write_units, "total": total}
+        spans = sealer.spans.write_units if sealer.spans is not None else 0.0
+        total = raw.write_units + mark_units + rollups.write_units + spans
+        return {"raw": raw.write_units, "marks": mark_units, "rollups": rollups.write_units, "spans": spans,
+                "total": total}
 
 
 def naive_units(events: list[RawEvent]) -> float:

@@ -80,17 +80,17 @@ class SpanStore(DynamoTable):
         super().__init__(table_name, client)
         self.read_units = 0.0
         self.items_read = 0
-        self.writes = 0
+        self.write_units = 0.0
 
     @staticmethod
     def _key(site_id: str, level: int, end_start_ms: int) -> dict[str, Any]:
         return {"pk": {"S": span_partition(site_id)}, "sk": {"S": f"{level:02d}#{end_start_ms:013d}"}}
 
     def put(self, site_id: str, level: int, end_start_ms: int, span: Span) -> None:
-        self.client.put_item(TableName=self.table_name, Item={
-            **self._key(site_id, level, end_start_ms), "dg": {"S": span.digest},
-            "hll": {"B": zlib.compress(span.visitors.to_bytes(), 9)}})
-        self.writes += 1
+        item = {**self._key(site_id, level, end_start_ms), "dg": {"S": span.digest},
+                "hll": {"B": zlib.compress(span.visitors.to_bytes(), 9)}}
+        self.client.put_item(TableName=self.table_name, Item=item)
+        self.write_units += -(-item_size(item) // 1024)
 
     def get_many(self, site_id: str, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Span]:
         """Spans by (level, end day start); missing ones are left out. Eventually consistent: see above."""

@@ -1,0 +1,256 @@
+"""Web analytics read side: read units of a 30-day overview and page breakdown as a site grows from
+1k to 1M events, and the stats handler's CPU per overview.
+
+Model: one site in Europe/Berlin, N events over 30 sealed days with web_write's traffic model
+(~3.5 pageviews per visit, 25 pages, a diurnal curve, visitor ids rotating daily as the tracker's
+do). What the sealer leaves behind is built for real, into moto, through the product's own code:
+each day's rollup (every dimension) is computed from its events, written by `RollupStore`, its
+spans rebuilt by `rebuild_spans` and its mark settled with its counters by `DirtyMarks`. Raw
+events are not stored: a sealed range never reads them, and the "scan the raw events" baseline's
+read units are computed from their item sizes.
+
+Read units are DynamoDB's: a Query costs its items' total size in 4 KB units (strongly consistent
+here), a BatchGetItem each item's own size, halved for eventually consistent reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import random
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+DAYS = 30
+FIRST = date(2026, 10, 20)  # 2026-10-25: Europe/Berlin leaves summer time inside the range
+LAST = FIRST + timedelta(days=DAYS - 1)
+TZ = "Europe/Berlin"
+SITE = "bench-read"
+SIZES = (1_000, 100_000, 1_000_000)
+WHY = {
+    "overview": "30 day marks (1 unit) + 2 visitor spans (eventually consistent): a span's HLL grows "
+                "until it saturates, and a saturated lg_k 14 sketch (DESIGN's 2 %) is ~6 KB compressed, one "
+                "read unit more than a small site's; flat from 100k on",
+    "breakdown": "every day's page item holds one visitor sketch per page: read units grow with pages x "
+                 "sketch size until the sketches saturate",
+}
+
+
+def day_events(day: date, count: int, rng: random.Random) -> list[Any]:
+    """About `count` events of one day (the web_write model), in time order."""
+    from tally.web.aggregate.events import RawEvent
+    from tally.web.aggregate.zones import day_bounds
+    from tests.bench.web_write import BROWSERS, COUNTRIES, PAGES, SOURCES
+
+    start, end = day_bounds(day, TZ)
+    visits = max(1, round(count / 3.2))  # visits of ~3.2 events: the day holds about `count` events
+    events: list[Any] = []
+    for v in range(visits):
+        hour = min(23, max(0, int(rng.gauss(14, 4))))
+        t = start + hour * 3_600_000 + rng.randrange(3_600_000)
+        visitor = f"visitor-{rng.randrange(max(1, visits // 2))}-{day}"
+        source, country, browser = rng.choice(SOURCES), rng.choice(COUNTRIES), rng.choice(BROWSERS)
+        for i in range(max(1, int(rng.expovariate(1 / 3.5)))):
+            t += rng.randrange(5_000, 240_000)
+            if t >= end:
+                break
+            name = "pageview" if rng.random() > 0.05 else "Signup"
+            events.append(RawEvent(f"{day}-{v}-{i}", SITE, t, name, visitor, rng.choice(PAGES), source=source,
+                                   referrer="" if source == "Direct / None" else f"{source.lower()}.test",
+                                   country=country, device="Desktop", browser=browser, os="Windows",
+                                   props=(("plan", rng.choice(["free", "pro"])),) if name == "Signup" else ()))
+    return sorted(events, key=lambda e: e.ts_ms)
+
+
+def seal_days(names: dict[str, str], client: Any, total_events: int, seed: int) -> dict[str, Any]:
+    """Build the sealed days of the model into the tables; returns the raw-scan baseline's figures."""
+    from tally.platform.capacity import READ_UNIT_BYTES, item_size
+    from tally.web.aggregate.marks import DirtyMarks
+    from tally.web.aggregate.raw_store import to_item
+    from tally.web.aggregate.rollup import compute_rollup
+    from tally.web.aggregate.rollup_store import RollupStore
+    from tally.web.aggregate.spans import SpanStore, rebuild_spans
+    from tally.web.aggregate.visits import build_visits
+    from tally.web.aggregate.zones import Grain, day_bounds
+
+    rng = random.Random(seed)
+    marks = DirtyMarks(names["RollupsTable"], client)
+    rollups = RollupStore(names["RollupsTable"], client)
+    spans = SpanStore(names["RollupsTable"], client)
+    stored, raw_bytes = 0, 0
+    for offset in range(DAYS):
+        day = FIRST + timedelta(days=offset)
+        start, end = day_bounds(day, TZ)
+        events = day_events(day, total_events // DAYS, rng)
+        stored += len(events)
+        raw_bytes += sum(item_size(to_item(e, 4_000_000_000, TZ)) for e in events)
+        rollup = compute_rollup(SITE, Grain.day, start, end, events, build_visits(events))
+        marks.touch(SITE, TZ, Grain.day, start, end)
+        mark = marks.get(SITE, Grain.day, start)
+        assert mark is not None
+        rollups.write(rollup, mark.version)
+        rebuild_spans(SITE, TZ, start, mark.version, marks=marks, rollups=rollups, spans=spans,
+                      long_past=lambda _start: True)
+        assert marks.settle(mark, rollup.totals.counts())
+    return {"events": stored, "raw_scan_units": raw_bytes / READ_UNIT_BYTES}
+
+
+def sources(names: dict[str, str], client: Any) -> Any:
+    from tally.web.aggregate.raw_store import RawEventStore
+    from tally.web.aggregate.rollup_store import RollupStore
+    from tally.web.aggregate.spans import SpanStore
+    from tally.web.aggregate.zones import day_bounds
+    from tally.web.query.range_plan import DynamoMarkReader
+    from tally.web.query.reader import StatsSources
+
+    now = day_bounds(LAST + timedelta(days=2), TZ)[0]
+    return StatsSources(DynamoMarkReader(names["RollupsTable"], client), RollupStore(names["RollupsTable"], client),
+                        RawEventStore(names["EventsTable"], client), lambda: now,
+                        SpanStore(names["RollupsTable"], client))
+
+
+class Replay:
+    """A DynamoDB client that answers the calls recorded from a real one: the handler's I/O, stubbed."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.answers, self.recording = real, {}, True
+
+    def _call(self, operation: str, kwargs: dict[str, Any]) -> Any:
+        key = (operation, json.dumps(kwargs, sort_keys=True, default=str))
+        if self.recording:
+            self.answers[key] = getattr(self.real, operation)(**kwargs)
+        return self.answers[key]
+
+    def __getattr__(self, operation: str) -> Any:
+        return lambda **kwargs: self._call(operation, kwargs)
+
+    def get_paginator(self, operation: str) -> Any:
+        replay = self
+
+        class Pages:
+            def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+                while True:
+                    page = replay._call(operation, kwargs)
+                    yield page
+                    if not page.get("LastEvaluatedKey"):
+                        return
+                    kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+        return Pages()
+
+
+def handler_cpu_per_overview(names: dict[str, str], client: Any) -> float:
+    """CPU of the Stats handler answering the dashboard's 30-day overview (with comparison), warm.
+
+    The model's days lie in the past, so the handler's own clock finds them sealed."""
+    import tally.platform.aws as aws
+    from tally.sites.model import SiteCreate
+    from tally.sites.service import create_site
+    from tally.sites.settings import site_store
+    from tally.web.query.settings import stats_settings
+    from tests.apigw import FakeContext, caller_claims, http_event
+    from tests.integration.handlers import load_handler_module
+
+    replay = Replay(client)
+    real_client = aws.dynamodb_client
+    aws.dynamodb_client = lambda: replay  # type: ignore[assignment]
+    try:
+        os.environ.update({"SITES_TABLE": names["SitesTable"], "EVENTS_TABLE": names["EventsTable"],
+                           "ROLLUPS_TABLE": names["RollupsTable"], "OPS_TABLE": names["OpsTable"]})
+        site_store.cache_clear()
+        stats_settings.cache_clear()
+        site = create_site(site_store(), "bench-org", SiteCreate(domain="read.bench.test", timezone=TZ)).site_id
+        module = load_handler_module("StatsFunction")
+        path = f"/api/v1/sites/{site}/stats/overview"
+        event = http_event("GET", path, route="/api/v1/sites/{site_id}/stats/overview",
+                           query={"period": "30d", "date": LAST.isoformat(), "compare": "previous_period"},
+                           claims=caller_claims("bench-org"))
+        # the site's data: the model's rollups under the new site id
+        _copy_site_data(client, names["RollupsTable"], SITE, site)
+        context = FakeContext()
+        with contextlib.redirect_stdout(io.StringIO()):
+            response = module.lambda_handler(event, context)  # records every DynamoDB answer
+            assert response["statusCode"] == 200, response
+            replay.recording = False
+            for _ in range(5):
+                module.lambda_handler(event, context)
+            calls = 50
+            start = time.process_time()
+            for _ in range(calls):
+                module.lambda_handler(event, context)
+            per_call_ms = (time.process_time() - start) * 1000 / calls
+        return per_call_ms
+    finally:
+        aws.dynamodb_client = real_client  # type: ignore[assignment]
+        site_store.cache_clear()
+        stats_settings.cache_clear()
+
+
+def _copy_site_data(client: Any, table: str, old: str, new: str) -> None:
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(TableName=table):
+        for item in page.get("Items", []):
+            pk = item["pk"]["S"]
+            if pk.startswith(f"{old}#") or pk == f"mark#{old}":
+                client.put_item(TableName=table, Item={**item, "pk": {"S": pk.replace(old, new, 1)}})
+
+
+def measure(total_events: int) -> dict[str, Any]:
+    from moto import mock_aws
+
+    from tally.web.aggregate.zones import Grain, day_bounds
+    from tally.web.query import service
+    from tally.web.query.periods import DateRange
+    from tally_dev.template import create_tables, load_template
+
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb")
+        names = create_tables(client, load_template(), "bench")
+        model = seal_days(names, client, total_events, seed=total_events)
+        days = DateRange(FIRST, LAST, TZ)
+        overview_sources = sources(names, client)
+        result = service.overview(overview_sources, SITE, TZ, days, compare=False)
+        breakdown_sources = sources(names, client)
+        rows = service.breakdown(breakdown_sources, SITE, TZ, days, "page", limit=100, cursor=None)
+        per_day = sources(names, client)  # the previous plan: every day's rollup, one by one
+        per_day.rollups.read_totals(SITE, Grain.day, day_bounds(FIRST, TZ)[0], day_bounds(LAST, TZ)[1])
+        cpu = handler_cpu_per_overview(names, client) if total_events == SIZES[-1] else None
+    return {"events": model["events"], "visitors": result.results["visitors"].value,
+            "overview_units": overview_sources.read_units, "breakdown_units": breakdown_sources.read_units,
+            "breakdown_rows": len(rows.results), "day_rollups_units": per_day.rollups.read_units,
+            "raw_scan_units": model["raw_scan_units"], "handler_cpu_ms": cpu}
+
+
+def run() -> list[dict[str, Any]]:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    results = {n: measure(n) for n in SIZES}
+    figures: list[dict[str, Any]] = []
+    for kind in ("overview", "breakdown"):
+        units = {n: results[n][f"{kind}_units"] for n in SIZES}
+        spread = max(units.values()) / min(units.values()) - 1
+        for n in SIZES:
+            figures.append({"name": f"web_read.{kind}_30d_read_units_{n // 1000}k_events", "value": units[n],
+                            "unit": "RCU", "ok": None,
+                            "baseline": {"every_day_rollup": round(results[n]["day_rollups_units"], 1),
+                                         "raw_scan": round(results[n]["raw_scan_units"], 1)},
+                            "events": results[n]["events"], "visitors": results[n]["visitors"]})
+        large = units[SIZES[-1]] / units[SIZES[-2]] - 1
+        figures.append({"name": f"web_read.{kind}_30d_read_units_spread_1k_to_1M", "value": round(spread, 3),
+                        "unit": "(max/min - 1)", "budget": "<= 0.10", "ok": spread <= 0.10,
+                        "spread_100k_to_1M": round(large, 3), "why": WHY[kind]})
+    cpu = results[SIZES[-1]]["handler_cpu_ms"]
+    figures.append({"name": "web_read.handler_cpu_per_overview_warm_1M_events", "value": round(cpu, 3),
+                    "unit": "ms CPU", "ok": None,
+                    "detail": "30d overview + previous period through the whole handler, DynamoDB answers replayed"})
+    return figures
