@@ -1,20 +1,20 @@
 """Issue 5's bar: for the same imported traffic, the stats API equals a brute force over the NDJSON lines.
 
-Ten days of seeded traffic (about 500 lines, 2026-09-01..10) for a site in America/Santiago, where
+Ten days of seeded traffic (about 350 lines, 2026-09-01..10) for a site in America/Santiago, where
 2026-09-06 has no midnight (2026-09-05 24:00 -04 is 01:00 -03), go through the real EventImport
 handler in overlapping pieces (every line sent two or three times), are marked from the
-EventsTable's stream by the Aggregator and sealed by the Sealer on a clock set to 2026-09-10 10:00:
-nine days are sealed (day rollups), the tenth only until its morning (hour rollups), the rest is
-only marked (raw events). Then:
+EventsTable's stream by the Aggregator and sealed by the Sealer on a clock set to 2026-09-10 16:00:
+nine days are sealed (day rollups), the tenth until the afternoon (hour rollups), the rest is only
+marked (raw events). Then:
 
-1. every overview (custom range, `7d`, `day` on the DST day and on the cut's day, `month`), every
-   daily time-series point and every page / entry-page / exit-page breakdown row (followed through
-   `next_cursor`) equals the brute force;
-2. again after late lines land in sealed days (a lone visitor on the DST day, a new visit of a
-   known visitor, a line lengthening a sealed visit within its first hour), marked but not resealed;
-3. again once lines lengthening sealed visits into a later hour are imported and everything is
-   resealed (the sealer's cascade included). Before that reseal those lines are not counted: the
-   strict xfail test at the bottom pins this down.
+1. every overview (custom range, `7d`, `day` on the DST day and on the cut's day, `month`) and
+   every daily time-series point equals the brute force;
+2. after late lines land in sealed days (a lone visitor on the DST day, a new visit of a known
+   visitor, a line lengthening a sealed visit within its first hour), marked but not resealed: the
+   same, and every page / entry-page / exit-page breakdown row (followed through `next_cursor`);
+3. all of it again once lines lengthening sealed visits into a later hour are imported and
+   everything is resealed (the sealer's cascade included). Before that reseal those lines are not
+   counted: the strict xfail test at the bottom pins this down.
 
 The brute force reads only the lines, with DESIGN.md's definitions and nothing from tally: a page is
 `urlsplit(url).path`, a day is `zoneinfo`'s local date, visitors are distinct `visitor` ids, a visit
@@ -66,7 +66,7 @@ def local_ms(*fields: int, offset_h: int) -> int:
     return (datetime(*fields, tzinfo=UTC) - timedelta(hours=offset_h) - EPOCH) // timedelta(milliseconds=1)
 
 
-CUT = local_ms(2026, 9, 10, 10, offset_h=-3)  # the sealer's clock: hours due before it sealed, the rest only marked
+CUT = local_ms(2026, 9, 10, 16, offset_h=-3)  # the sealer's clock: hours due before it sealed, the rest only marked
 
 
 # -- the traffic -----------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ class Traffic:
 def traffic(seed: int) -> list[dict[str, Any]]:
     gen = Traffic(seed)
     until = local_ms(2026, 9, 11, 2, offset_h=-3)
-    for n in range(80):  # starting in the daytime (fewer hours to seal keeps moto quick); nights are crafted
+    for n in range(60):  # starting in the daytime (fewer hours to seal keeps moto quick); nights are crafted
         day = FIRST + timedelta(days=gen.rng.randrange(10))
         start = datetime(day.year, day.month, day.day, gen.rng.randrange(9, 20), gen.rng.randrange(60),
                          gen.rng.randrange(60), tzinfo=ZONE)
@@ -399,7 +399,7 @@ def import_lines(site: str, lines: list[dict[str, Any]]) -> None:
     assert (status, body["accepted"], body["rejected"]) == (202, len(lines), 0), body["errors"][:3]
 
 
-def assert_stats_equal_brute_force(site: str, brute: Brute) -> None:
+def assert_stats_equal_brute_force(site: str, brute: Brute, *, breakdowns: bool = True) -> None:
     def overview(**query: str) -> dict[str, int | float]:
         return {k: v["value"] for k, v in stats(site, "overview", **query)["results"].items()}
 
@@ -417,6 +417,8 @@ def assert_stats_equal_brute_force(site: str, brute: Brute) -> None:
         day = date.fromisoformat(point.pop("date"))
         assert point == brute.overview(between(day, day)), day
 
+    if not breakdowns:  # (to keep moto's time down where the next step checks them too)
+        return
     for prop in ("page", "entry_page", "exit_page"):
         assert breakdown_rows(site, prop, **custom(FIRST, LAST)) == brute.rows(prop, whole), prop
     assert breakdown_rows(site, "entry_page", period="day", date=DST_DAY.isoformat()) == \
@@ -439,7 +441,7 @@ def test_stats_of_imported_traffic_equal_a_brute_force_over_its_lines_across_a_d
     assert not sealed_days.get(LAST)  # the cut's day is not: sealed hours, then raw events
     brute = Brute(lines)
     assert len({h.visitor for h in brute.hits}) < 1_000  # sketches are exact here
-    assert_stats_equal_brute_force(site, brute)
+    assert_stats_equal_brute_force(site, brute, breakdowns=False)
 
     late = late_lines(len(lines))  # into sealed days, only marked
     import_lines(site, late)
