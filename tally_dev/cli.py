@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     from tally_dev.demo import load_demo_data
-    from tally_dev.demo_traffic import load_demo_traffic
+    from tally_dev.demo_traffic import load_demo_traffic, wait_until_sealed
     from tally_dev.localcloud import LocalCloud, PortInUse
 
     stop = threading.Event()
@@ -93,6 +93,10 @@ def _dev(args: argparse.Namespace) -> int:
                 imported = load_demo_traffic(cloud.url, admins)
                 print("Imported: " + ", ".join(f"{d} {n} events" for d, n in imported.items()), file=sys.stderr,
                       flush=True)
+                if args.schedules and not wait_until_sealed(cloud, stop=stop, progress=lambda line: print(
+                        line, file=sys.stderr, flush=True)):
+                    print("The sealer has not caught up yet: the dashboard reads raw events meanwhile (slowly).",
+                          file=sys.stderr, flush=True)
                 _announce(cloud, demo)
                 stop.wait()
         finally:

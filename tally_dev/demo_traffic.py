@@ -100,3 +100,26 @@ def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int =
                 total += response.json()["accepted"]
             accepted[site.domain] = total
     return accepted
+
+
+def wait_until_sealed(cloud: Any, *, stop: Any, progress: Any, timeout_s: float = 900.0,
+                      every_s: float = 15.0) -> bool:
+    """Wait while the scheduled sealer works through the imported history; False if it timed out
+    or `stop` was set. Reads are exact either way, but a month of unsealed raw events is slow to
+    read on moto, so `make dev` prints the dashboard's link once the backlog is sealed."""
+    import time
+
+    from tally.web.aggregate.marks import DirtyMarks
+    from tally.web.aggregate.zones import Grain
+
+    marks = DirtyMarks(cloud.tables["RollupsTable"], cloud.dynamodb)
+    cloud.delivery.settle(bound_s=timeout_s)  # every imported event marked dirty first
+    deadline = time.monotonic() + timeout_s
+    while not stop.is_set() and time.monotonic() < deadline:
+        now = int(time.time() * 1000)
+        hours, days = (len(marks.due(grain, now, 1_000)) for grain in (Grain.hour, Grain.day))
+        if hours == days == 0:
+            return True
+        progress(f"Sealing the imported history: {hours} hours and {days} days to go ...")
+        stop.wait(every_s)
+    return False

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 import pytest
 
 from tally.platform.aws import reset_clients
+from tally_dev import moto_speedups
 from tally_dev.template import create_tables, load_template
+
+moto_speedups.install()
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 for _var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

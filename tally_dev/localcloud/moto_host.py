@@ -1,4 +1,5 @@
-"""moto's `ThreadedMotoServer` in a process of its own, on loopback and a free port.
+"""moto's server (requests applied one at a time, `tally_dev.motoserver`) in a process of its own,
+on loopback and a free port.
 
 Why a process: moto keeps its state in module globals, and `mock_aws()` (which the unit and
 integration tests use in the same pytest process) resets those globals when it starts and stops.
@@ -86,12 +87,14 @@ def _read_line(fd: int, deadline: float) -> str:
 def main(argv: list[str]) -> int:
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]  # this folder's modules must not shadow anything moto imports
-    from moto.server import ThreadedMotoServer
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    from tally_dev import moto_speedups
+    from tally_dev.motoserver import MotoServer
 
+    moto_speedups.install()  # Query in O(partition): a month of demo traffic stays quick to read
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=argv[1], port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
+    # one request at a time on the data side: moto's backends are not thread-safe
+    port = MotoServer(argv[1], 0).start().port
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
     sys.stdin.buffer.read()  # until the local cloud closes our stdin (or dies)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tally_dev import moto_speedups
 from tests.bench import cold_imports, failure_counts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,7 @@ def verdict(figure: dict[str, Any]) -> str:
 
 
 def main() -> int:
+    moto_speedups.install()
     figures: list[dict[str, Any]] = []
     for section in (cold_imports, failure_counts):
         figures.extend(section.run())

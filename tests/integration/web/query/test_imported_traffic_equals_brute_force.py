@@ -13,8 +13,8 @@ marked (raw events). Then:
    visitor, a line lengthening a sealed visit within its first hour), marked but not resealed: the
    same, and every page / entry-page / exit-page breakdown row (followed through `next_cursor`);
 3. all of it again once lines lengthening sealed visits into a later hour are imported and
-   everything is resealed (the sealer's cascade included). Before that reseal those lines are not
-   counted: the strict xfail test at the bottom pins this down.
+   everything is resealed (the sealer's cascade included). Such a line also marks the hour before
+   its own, so it counts before any reseal too: the test at the bottom pins this down.
 
 The brute force reads only the lines, with DESIGN.md's definitions and nothing from tally: a page is
 `urlsplit(url).path`, a day is `zoneinfo`'s local date, visitors are distinct `visitor` ids, a visit
@@ -449,7 +449,7 @@ def test_stats_of_imported_traffic_equal_a_brute_force_over_its_lines_across_a_d
     assert not any(pipeline.day_marks()[d] for d in (date(2026, 9, 3), date(2026, 9, 4), DST_DAY))
     assert_stats_equal_brute_force(site, Brute([*lines, *late]))
 
-    lengthening = lengthening_lines()  # see the xfail test below: only right once resealed
+    lengthening = lengthening_lines()  # see the last test: right before the reseal too
     import_lines(site, lengthening)
     pipeline.mark()
     now = int(datetime.now(UTC).timestamp() * 1000)
@@ -461,9 +461,6 @@ def test_stats_of_imported_traffic_equal_a_brute_force_over_its_lines_across_a_d
     assert_stats_equal_brute_force(site, Brute([*lines, *late, *lengthening]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a late event continuing a sealed visit into a later hour is left out of the visit "
-                          "until the sealer's cascade reseals the hour the visit started in")
 def test_a_late_line_lengthening_a_sealed_visit_into_the_next_hour_counts_before_any_reseal(env):
     site = create_site(site_store(), ORG, SiteCreate(domain=DOMAIN, timezone=TZ, retention_days=3650)).site_id
     lines = [line_at("a", "stretched", local_ms(2026, 9, 2, 14, 40, offset_h=-4), "/"),

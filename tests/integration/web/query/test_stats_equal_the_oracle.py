@@ -182,7 +182,8 @@ def test_the_plan_reads_day_rollups_for_sealed_days_and_raw_events_only_where_un
     plan = sources.plan(site, TZ, days.start_ms, days.end_ms)
     assert [d for d, _ in plan.days] == [day_bounds(date(2022, 9, 9), TZ)[0], day_bounds(date(2022, 9, 11), TZ)[0]]
     assert plan.raw  # the imported hour of the 10th, and everything after the cut
-    assert all(s >= CUT - 2 * 3_600_000 or s == day_bounds(date(2022, 9, 10), TZ)[0] + 7_200_000
+    # an event marks its hour and the hours 30 minutes either side: the imported one's starts at 02:00
+    assert all(s >= CUT - 3 * 3_600_000 or s == day_bounds(date(2022, 9, 10), TZ)[0] + 3_600_000
                for s, _ in plan.raw)
     sources.pieces(site, TZ, plan, dimensions=False)
     assert sources.rollups.items_read == len(plan.days) + len(plan.hours)  # one totals item per sealed piece

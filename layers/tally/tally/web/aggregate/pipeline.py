@@ -9,6 +9,7 @@ same rollups — the ones a brute-force recount gives.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
 #: How late an event may arrive and still be sealed with its hour the first time.
 LATENESS_MS = 2 * 60_000
 POSTPONE_MS = 5 * 60_000
+DAY_RETRY_MS = 60_000
 MAX_LOOKAHEAD_MS = 24 * HOUR_MS
 
 
@@ -39,8 +41,11 @@ def day_due_at(start_ms: int, tz: str) -> int:
 
 
 def hours_touched(event: RawEvent, tz: str) -> set[int]:
-    """Hours whose rollup an event can change: its own, and the one a visit it precedes may start in."""
-    return {bucket_start(Grain.hour, event.ts_ms, tz), bucket_start(Grain.hour, event.ts_ms + VISIT_GAP_MS, tz)}
+    """Hours whose rollup an event can change: its own, the one a visit it precedes may start in,
+    and the one a visit it continues may have started in (a late event lengthening a sealed visit:
+    marked, that hour is read raw until resealed; a visit begun even earlier is corrected by the
+    seal's cascade)."""
+    return {bucket_start(Grain.hour, event.ts_ms + offset, tz) for offset in (-VISIT_GAP_MS, 0, VISIT_GAP_MS)}
 
 
 def _contains(visit: Visit, event_id: str, events: list[RawEvent]) -> bool:
@@ -133,7 +138,9 @@ class Sealer:
                 due = self.marks.due(grain, self.now_ms(), page)
                 if not due:
                     break
-                for mark in due:
+                # Overlapping runs (a schedule fires while a long run goes on) take the same due
+                # page: in a random order they seldom seal the same bucket at once (a stale seal).
+                for mark in random.sample(due, len(due)):
                     if deadline():
                         report.remaining = True
                         return report
@@ -158,9 +165,9 @@ class Sealer:
                     rebuild_spans(current.site_id, current.tz, current.start_ms, current.version, marks=self.marks,
                                   rollups=self.rollups, spans=self.spans,
                                   long_past=lambda start: day_due_at(start, current.tz) <= self.now_ms())
-        except NotSettled:
+        except NotSettled as waiting:
             report.postponed += 1
-            self.marks.postpone(current, self.now_ms() + POSTPONE_MS)
+            self.marks.postpone(current, self.now_ms() + (waiting.retry_in_ms or POSTPONE_MS))
             return
         except StaleSeal:
             report.stale += 1  # a newer seal won; its version stays due until sealed
@@ -220,7 +227,8 @@ class Sealer:
     def seal_day(self, mark: Mark, report: SealReport) -> Rollup:
         end = bucket_end(Grain.day, mark.start_ms, mark.tz)
         if self.marks.any_unsealed(mark.site_id, Grain.hour, mark.start_ms, end):
-            raise NotSettled  # an hour is changed and not resealed yet: its reseal touches the day again
+            # an hour is changed and not resealed yet (it is due already): try the day again soon
+            raise NotSettled("an hour of the day is not sealed yet", retry_in_ms=DAY_RETRY_MS)
         hours = self.rollups.read(mark.site_id, Grain.hour, mark.start_ms, end)
         day = seal_day(mark.site_id, mark.tz, mark.start_ms, hours)
         self.rollups.write(day, mark.version)

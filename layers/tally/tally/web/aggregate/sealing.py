@@ -27,7 +27,12 @@ class SealedHour:
 
 
 class NotSettled(Exception):
-    """A visit that starts in the hour may still go on: seal it later."""
+    """A visit that starts in the hour may still go on (or, for a day, an hour is not sealed yet):
+    seal it later — after `retry_in_ms` when given, else the sealer's usual postponement."""
+
+    def __init__(self, message: str = "", *, retry_in_ms: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_in_ms = retry_in_ms
 
 
 def seal_hour(site_id: str, tz: str, hour_start_ms: int, window: Iterable[RawEvent], settled_ms: int) -> SealedHour:

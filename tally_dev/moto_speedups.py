@@ -1,0 +1,144 @@
+"""moto's DynamoDB Query and TransactWriteItems in O(partition / items) instead of O(table).
+
+moto 5.2 answers a Query on a table's own key by sorting every item of the table and then keeping
+those of the asked partition, and backs up every table a transaction touches with a deep copy
+(to roll back). With a month of demo traffic in the local cloud (or the bigger test tables) each
+Query and each transaction costs the whole table, so imports, reads and the sealer crawl.
+
+`install()` keeps moto's answers and changes only the work:
+- Query narrows the candidates to the partition before moto's own Query runs; everything else it
+  does (range conditions, filters, projections, limits, 1 MB pages, ExclusiveStartKey) is
+  untouched. Queries on indexes, and tables without a range key, go through moto unchanged.
+- A transaction first evaluates its conditions (DynamoDB allows one operation per item, so they
+  do not depend on each other): when one fails it is cancelled with moto's reasons and nothing is
+  written (no stream record either, as in DynamoDB); otherwise moto applies it with the touched
+  items (not tables) kept aside, restored should moto still fail. A transaction moto would refuse
+  outright (two operations on one item, an unknown table, too many items) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+_installed = False
+_narrowed = threading.local()
+
+
+def install() -> None:
+    """Patch moto's DynamoDB table class (idempotent; in whichever process runs moto)."""
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.models.table import Table
+
+    every_item = Table.all_items
+    query = Table.query
+
+    def all_items(self: Any) -> list[Any]:
+        partition = getattr(_narrowed, "partition", None)
+        if partition is not None and partition[0] is self:
+            return list(partition[1].values())  # moto's Query sorts them by range key itself
+        return every_item(self)
+
+    def query_one_partition(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or not self.range_key_attr:
+            return query(self, hash_key, *args, **kwargs)
+        _narrowed.partition = (self, dict(self.items.get(hash_key, {})))
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _narrowed.partition = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query_one_partition  # type: ignore[method-assign]
+    _install_transactions()
+    _installed = True
+
+
+class _NoTableCopies:
+    """Stands in for the `copy` module inside moto's transaction: a table's backup is the table
+    itself (the touched items are kept aside instead); everything else is copied as before."""
+
+    @staticmethod
+    def deepcopy(value: Any) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value)
+
+
+def _install_transactions() -> None:
+    import moto.dynamodb.models as models
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, TransactionCanceledException
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    transact = models.DynamoDBBackend.transact_write_items
+    lock = threading.Lock()
+
+    def touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]] | None:
+        """(table, hash key, range key, operation) of each item; None when moto must judge it all."""
+        found: list[tuple[Any, Any, Any, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for entry in transact_items:
+            if len(entry) != 1:
+                return None
+            op_type, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None or op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                return None
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            identity = (table.name, repr(sorted(key.items())))
+            if identity in seen:
+                return None
+            seen.add(identity)
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            found.append((table, hash_key, range_key, op))
+        return found
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        ops = touched(self, transact_items) if len(transact_items) <= 100 else None
+        if ops is None:
+            return transact(self, transact_items)
+        errors: list[tuple[str | None, str | None, Any]] = []
+        for table, hash_key, range_key, op in ops:
+            condition = op.get("ConditionExpression")
+            current = table.get_item(hash_key, range_key)
+            if condition is not None and not get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
+                old = current.to_json()["Attributes"] if current and op.get(
+                    "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+                errors.append(("ConditionalCheckFailed", str(ConditionalCheckFailed(item=old).message), old))
+            else:
+                errors.append((None, None, None))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        kept = [(table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key)))
+                for table, hash_key, range_key, _ in ops]
+        with lock:  # the module's `copy` is shared: one transaction swaps it at a time
+            vars(models)["copy"] = _NoTableCopies
+            try:
+                transact(self, transact_items)
+            except Exception:
+                for table, hash_key, range_key, item in kept:
+                    partition = table.items[hash_key] if range_key is not None else table.items
+                    slot = range_key if range_key is not None else hash_key
+                    if item is None:
+                        partition.pop(slot, None)
+                    else:
+                        partition[slot] = item
+                raise
+            finally:
+                vars(models)["copy"] = copy
+        return None
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -1,0 +1,98 @@
+"""moto with `tally_dev.moto_speedups` installed (tests/conftest.py) answers as DynamoDB does: Query
+by partition with ranges, pages, order and filters; transactions all-or-nothing with their reasons."""
+
+from __future__ import annotations
+
+import random
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+def put_many(client, table: str, rng: random.Random) -> dict[str, list[str]]:
+    partitions: dict[str, list[str]] = {}
+    for i in range(300):
+        pk, sk = f"p{rng.randrange(4)}", f"{rng.randrange(10_000):05d}#{i}"
+        client.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": str(i % 7)}})
+        partitions.setdefault(pk, []).append(sk)
+    return {pk: sorted(sks) for pk, sks in partitions.items()}
+
+
+def test_query_reads_one_partition_with_ranges_pages_order_and_filters(aws):
+    client = boto3.client("dynamodb")
+    table = aws["RollupsTable"]
+    partitions = put_many(client, table, random.Random(5))
+    for pk, sks in partitions.items():
+        wanted = [s for s in sks if "02000" <= s <= "07000"]
+        for forward in (True, False):
+            got, start = [], None
+            while True:
+                page = client.query(TableName=table, Limit=7, ScanIndexForward=forward,
+                                    KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                                    ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": "02000"},
+                                                               ":b": {"S": "07000"}},
+                                    **({"ExclusiveStartKey": start} if start else {}))
+                got += [i["sk"]["S"] for i in page["Items"]]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+            assert got == (wanted if forward else wanted[::-1])
+        filtered = client.query(TableName=table, KeyConditionExpression="pk = :pk", FilterExpression="n = :n",
+                                ExpressionAttributeValues={":pk": {"S": pk}, ":n": {"N": "3"}})
+        assert filtered["Count"] == sum(1 for s in sks if int(s.split("#")[1]) % 7 == 3)
+    assert client.query(TableName=table, KeyConditionExpression="pk = :pk",
+                        ExpressionAttributeValues={":pk": {"S": "nobody"}})["Items"] == []
+
+
+def test_a_transaction_is_all_or_nothing_with_dynamodbs_reasons_and_no_stream_record_when_cancelled(aws):
+    client = boto3.client("dynamodb")
+    table = aws["RollupsTable"]
+    client.put_item(TableName=table, Item={"pk": {"S": "t"}, "sk": {"S": "taken"}, "v": {"N": "1"}})
+    with pytest.raises(ClientError) as cancelled:
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"S": "new"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"S": "taken"}, "v": {"N": "2"}},
+                     "ConditionExpression": "attribute_not_exists(pk)",
+                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        ])
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = cancelled.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ConditionalCheckFailed"]
+    assert reasons[1]["Item"]["v"] == {"N": "1"}
+    assert "Item" not in client.get_item(TableName=table, Key={"pk": {"S": "t"}, "sk": {"S": "new"}})
+
+    client.transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"S": "new"}}}},
+        {"Update": {"TableName": table, "Key": {"pk": {"S": "t"}, "sk": {"S": "taken"}},
+                    "UpdateExpression": "ADD v :one", "ConditionExpression": "v = :v",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":v": {"N": "1"}}}},
+    ])
+    assert client.get_item(TableName=table, Key={"pk": {"S": "t"}, "sk": {"S": "taken"}})["Item"]["v"] == {"N": "2"}
+    assert "Item" in client.get_item(TableName=table, Key={"pk": {"S": "t"}, "sk": {"S": "new"}})
+
+    with pytest.raises(ClientError) as twice:  # two operations on one item: refused, as by DynamoDB
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"S": "x"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "t"}, "sk": {"S": "x"}}}},
+        ])
+    assert twice.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_cancelled_transaction_leaves_no_stream_record(aws):
+    client = boto3.client("dynamodb")
+    table = aws["EventsTable"]
+    streams = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    client.put_item(TableName=table, Item={"pk": {"S": "e"}, "sk": {"S": "claim"}})
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "e"}, "sk": {"S": "event"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "e"}, "sk": {"S": "claim"}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ])
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in records] == ["claim"]
