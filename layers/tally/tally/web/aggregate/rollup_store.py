@@ -186,6 +186,19 @@ class RollupStore(DynamoTable):
                         rollups[start].dim(dim, value).merge(_stats_from(stats))
         return [rollups[s] for s in sorted(rollups)]
 
+    def read_dimension(self, site_id: str, grain: Grain, name: str, start_ms: int, end_ms: int) -> list[Rollup]:
+        """Rollups of the buckets starting in [start_ms, end_ms) with their totals and one dimension only
+        (a breakdown needs one: `read` would fetch every dimension)."""
+        rollups = {r.start_ms: r for r in self.read_totals(site_id, grain, start_ms, end_ms)}
+        if not rollups:
+            return []
+        for item in self._query(f"{site_id}#{grain.value}", name, start_ms, end_ms):
+            start = int(item["sk"]["S"][len(name) + 1:].split("#")[0])
+            if start in rollups:
+                for value, stats in item["vals"]["M"].items():
+                    rollups[start].dim(name, value).merge(_stats_from(stats))
+        return [rollups[s] for s in sorted(rollups)]
+
     def read_totals(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> list[Rollup]:
         pk = f"{site_id}#{grain.value}"
         return [Rollup(site_id, grain, int(i["sk"]["S"].split("#")[1]), int(i["end"]["N"]),

@@ -15,7 +15,6 @@ from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup import Rollup, Stats, compute_rollup
 from tally.web.aggregate.rollup_store import RollupStore
-from tally.web.aggregate.rollup_store import _stats_from as stats_from_item
 from tally.web.aggregate.sealing import LOOKBACK_MS
 from tally.web.aggregate.spans import SpanStore, cover, digest, span_days
 from tally.web.aggregate.visits import VISIT_GAP_MS, build_visits
@@ -32,25 +31,6 @@ from tally.web.aggregate.zones import (
 from tally.web.query.range_plan import MarkReader, RangePlan, join_adjacent, plan_range
 
 MAX_LOOKAHEAD_MS = 24 * HOUR_MS
-
-
-def read_dimension(store: RollupStore, site_id: str, grain: Grain, name: str, start_ms: int,
-                   end_ms: int) -> list[Rollup]:
-    """Rollups of the buckets starting in [start_ms, end_ms) with their totals and one dimension only.
-
-    The store's `read` fetches every dimension; a breakdown needs one, so this reads the totals
-    items and that dimension's items (in the store's own item layout) and nothing else.
-    """
-    rollups = {r.start_ms: r for r in store.read_totals(site_id, grain, start_ms, end_ms)}
-    if not rollups:
-        return []
-    pk = f"{site_id}#{grain.value}"
-    for item in store._query(pk, name, start_ms, end_ms):
-        start = int(item["sk"]["S"][len(name) + 1:].split("#")[0])
-        if start in rollups:
-            for value, stats in item["vals"]["M"].items():
-                rollups[start].dim(name, value).merge(stats_from_item(stats))
-    return [rollups[s] for s in sorted(rollups)]
 
 
 @dataclass
@@ -132,7 +112,7 @@ class StatsSources:
         """
         def read(site: str, grain: Grain, start: int, end: int) -> list[Rollup]:
             if only is not None:
-                return read_dimension(self.rollups, site, grain, only, start, end)
+                return self.rollups.read_dimension(site, grain, only, start, end)
             if dimensions:
                 return self.rollups.read(site, grain, start, end)
             return self.rollups.read_totals(site, grain, start, end)
