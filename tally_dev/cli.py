@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--host", default=DEFAULT_HOST)
     dev.add_argument("--schedules", action=argparse.BooleanOptionalAction, default=True,
                      help="fire the template's schedules (default: on)")
+    dev.add_argument("--demo-days", type=int, default=30, metavar="N",
+                     help="days of demo traffic to import (default 30; 0: none)")
     dev.add_argument("--accelerate", type=_positive, default=1.0, metavar="N",
                      help="run schedules, batching windows and retry backoffs N times faster "
                           "(60: a 1-minute schedule every second)")
@@ -67,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     from tally_dev.demo import load_demo_data
-    from tally_dev.demo_traffic import load_demo_traffic, wait_until_sealed
     from tally_dev.localcloud import LocalCloud, PortInUse
 
     stop = threading.Event()
@@ -88,15 +89,8 @@ def _dev(args: argparse.Namespace) -> int:
         try:
             if not stop.is_set():
                 demo = load_demo_data(cloud)
-                print("Importing 30 days of demo traffic through the import API ...", file=sys.stderr, flush=True)
-                admins = {org: demo.token(org, "org_admin") for org in ("demo", "rival")}
-                imported = load_demo_traffic(cloud.url, admins)
-                print("Imported: " + ", ".join(f"{d} {n} events" for d, n in imported.items()), file=sys.stderr,
-                      flush=True)
-                if args.schedules and not wait_until_sealed(cloud, stop=stop, progress=lambda line: print(
-                        line, file=sys.stderr, flush=True)):
-                    print("The sealer has not caught up yet: the dashboard reads raw events meanwhile (slowly).",
-                          file=sys.stderr, flush=True)
+                if args.demo_days > 0:
+                    _load_demo_traffic(cloud, demo, args, stop)
                 _announce(cloud, demo)
                 stop.wait()
         finally:
@@ -106,6 +100,20 @@ def _dev(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _load_demo_traffic(cloud: LocalCloud, demo: DemoData, args: argparse.Namespace, stop: threading.Event) -> None:
+    from tally_dev.demo_traffic import load_demo_traffic, wait_until_sealed
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    say(f"Importing {args.demo_days} days of demo traffic through the import API ...")
+    admins = {org: demo.token(org, "org_admin") for org in ("demo", "rival")}
+    imported = load_demo_traffic(cloud.url, admins, days=args.demo_days)
+    say("Imported: " + ", ".join(f"{d} {n} events" for d, n in imported.items()))
+    if args.schedules and not wait_until_sealed(cloud, stop=stop, progress=say):
+        say("The sealer has not caught up yet: the dashboard reads raw events meanwhile (slowly).")
 
 
 def _announce(cloud: LocalCloud, demo: DemoData) -> None:

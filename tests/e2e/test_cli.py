@@ -104,10 +104,11 @@ def test_tally_invoke_reports_an_unknown_function():
 @pytest.mark.slow
 def test_tally_dev_serves_until_ctrl_c_and_a_second_one_says_the_port_is_taken():
     port = free_port()
-    dev = subprocess.Popen([*TALLY, "dev", "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+    # a day of demo traffic: `tally dev` announces itself once the sealer has worked through it
+    dev = subprocess.Popen([*TALLY, "dev", "--port", str(port), "--demo-days", "1"], cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True)
     try:
-        output = "".join(Lines(dev.stdout).until("Press Ctrl-C"))
+        output = "".join(Lines(dev.stdout).until("Press Ctrl-C", bound_s=3 * BOUND_S))
         assert f"http://127.0.0.1:{port}" in output
         assert "curl" in output
         token = next(line.split(": ", 1)[1].strip() for line in output.splitlines()
