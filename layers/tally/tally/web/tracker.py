@@ -1,7 +1,7 @@
 """The tracker script websites embed, as `GET /js/script.js` serves it: one text, two encodings.
 
-The source is `web/tracker/script.js`; the package ships an identical copy (`static/script.js`,
-kept equal by a test) so no Lambda needs a build step. It is read and gzipped once per container
+The file is `static/script.js` in this package (`web/tracker/script.js` links to it), so no Lambda
+needs a build step. It is read and gzipped once per container
 (`tally.platform.static`). Every response carries the same weak ETag (both encodings are the same
 script), a day of `max-age` plus a week of `stale-while-revalidate`, and `Vary: Accept-Encoding`;
 a matching `If-None-Match` answers 304 without a body.
