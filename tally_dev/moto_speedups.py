@@ -6,9 +6,9 @@ those of the asked partition, and backs up every table a transaction touches wit
 Query and each transaction costs the whole table, so imports, reads and the sealer crawl.
 
 `install()` keeps moto's answers and changes only the work:
-- Query narrows the candidates to the partition before moto's own Query runs; everything else it
-  does (range conditions, filters, projections, limits, 1 MB pages, ExclusiveStartKey) is
-  untouched. Queries on indexes, and tables without a range key, go through moto unchanged.
+- Query narrows the candidates to the partition's items that meet the key condition before
+  moto's own Query runs; everything else it does (filters, projections, limits, 1 MB pages,
+  ExclusiveStartKey) is untouched. Queries on indexes, and tables without a range key, go through moto unchanged.
 - A transaction first evaluates its conditions (DynamoDB allows one operation per item, so they
   do not depend on each other): when one fails it is cancelled with moto's reasons and nothing is
   written (no stream record either, as in DynamoDB); otherwise moto applies it with the touched
@@ -46,7 +46,15 @@ def install() -> None:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         if index_name or hash_key is None or not self.range_key_attr:
             return query(self, hash_key, *args, **kwargs)
-        _narrowed.partition = (self, dict(self.items.get(hash_key, {})))
+        partition = dict(self.items.get(hash_key, {}))
+        range_comparison = args[0] if args else kwargs.get("range_comparison")
+        range_objs = args[1] if len(args) > 1 else kwargs.get("range_objs")
+        conditions = kwargs.get("range_key_conditions") or []
+        if range_comparison and all(name == self.range_key_attr for name, *_ in conditions):
+            # the key condition first, as DynamoDB applies it: moto would size every item of the partition
+            partition = {key: item for key, item in partition.items()
+                         if item.range_key is not None and item.range_key.compare(range_comparison, range_objs)}
+        _narrowed.partition = (self, partition)
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:
