@@ -46,15 +46,14 @@ def install() -> None:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         if index_name or hash_key is None or not self.range_key_attr:
             return query(self, hash_key, *args, **kwargs)
-        partition = dict(self.items.get(hash_key, {}))
+        partition = self.items.get(hash_key, {})
         range_comparison = args[0] if args else kwargs.get("range_comparison")
-        range_objs = args[1] if len(args) > 1 else kwargs.get("range_objs")
+        range_objs = args[1] if len(args) > 1 else kwargs.get("range_objs") or []
         conditions = kwargs.get("range_key_conditions") or []
         if range_comparison and all(name == self.range_key_attr for name, *_ in conditions):
             # the key condition first, as DynamoDB applies it: moto would size every item of the partition
-            partition = {key: item for key, item in partition.items()
-                         if item.range_key is not None and item.range_key.compare(range_comparison, range_objs)}
-        _narrowed.partition = (self, partition)
+            partition = _meeting(partition, range_comparison, range_objs)
+        _narrowed.partition = (self, dict(partition))
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:
@@ -64,6 +63,19 @@ def install() -> None:
     Table.query = query_one_partition  # type: ignore[method-assign]
     _install_transactions()
     _installed = True
+
+
+def _meeting(partition: dict[Any, Any], comparison: str, bounds: list[Any]) -> dict[Any, Any]:
+    """The items whose range key meets a key condition (string keys compared as plain strings)."""
+    from moto.dynamodb.comparisons import get_comparison_func
+
+    if all(bound.type == "S" for bound in bounds):
+        test = get_comparison_func(comparison)
+        values = [bound.value for bound in bounds]
+        return {key: item for key, item in partition.items()
+                if item.range_key is not None and item.range_key.type == "S" and test(item.range_key.value, *values)}
+    return {key: item for key, item in partition.items()
+            if item.range_key is not None and item.range_key.compare(comparison, bounds)}
 
 
 class _NoTableCopies:
