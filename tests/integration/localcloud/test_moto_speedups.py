@@ -96,3 +96,21 @@ def test_a_cancelled_transaction_leaves_no_stream_record(aws):
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in records] == ["claim"]
+
+
+def test_items_of_every_attribute_type_come_back_as_they_were_written(aws):
+    client = boto3.client("dynamodb")
+    table = aws["RollupsTable"]
+    item = {"pk": {"S": "types"}, "sk": {"S": "all"}, "b": {"B": bytes(range(256))}, "bs": {"BS": [b"\x00", b"\xff"]},
+            "n": {"N": "-12.5"}, "ns": {"NS": ["1", "2"]}, "ss": {"SS": ["a", "b"]}, "t": {"BOOL": True},
+            "nul": {"NULL": True}, "l": {"L": [{"S": "x"}, {"B": b"\x01\x02"}, {"M": {"k": {"N": "3"}}}]},
+            "m": {"M": {"deep": {"L": [{"BOOL": False}]}}}}
+    client.put_item(TableName=table, Item=item)
+    got = client.get_item(TableName=table, Key={"pk": {"S": "types"}, "sk": {"S": "all"}})["Item"]
+    queried = client.query(TableName=table, KeyConditionExpression="pk = :pk",
+                           ExpressionAttributeValues={":pk": {"S": "types"}})["Items"][0]
+    for answer in (got, queried):
+        assert {k: v for k, v in answer.items() if k not in ("bs", "ns", "ss")} == \
+            {k: v for k, v in item.items() if k not in ("bs", "ns", "ss")}
+        assert sorted(answer["bs"]["BS"]) == sorted(item["bs"]["BS"])
+        assert sorted(answer["ns"]["NS"]) == ["1", "2"] and sorted(answer["ss"]["SS"]) == ["a", "b"]
