@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,23 @@ def _mark(item: dict[str, Any]) -> Mark:
     grain, start = item["sk"]["S"].split("#")
     return Mark(site_id=item["pk"]["S"].removeprefix("mark#"), grain=Grain(grain), start_ms=int(start),
                 tz=item["tz"]["S"], version=int(item["ver"]["N"]), sealed=int(item.get("sealed", {"N": "0"})["N"]))
+
+
+def mark_pages(client: Any, table_name: str, site_id: str, grain: Grain, start_ms: int, end_ms: int, *,
+               projection: str | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Query pages of a site's marks of `grain` starting in [start_ms, end_ms), strongly consistent."""
+    if end_ms <= start_ms:
+        return
+    first, last = _key(site_id, grain, start_ms), _key(site_id, grain, end_ms - 1)
+    query: dict[str, Any] = {
+        "TableName": table_name, "ConsistentRead": True,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":pk": first["pk"], ":a": first["sk"], ":b": last["sk"]},
+    }
+    if projection is not None:
+        query["ProjectionExpression"] = projection
+    for page in client.get_paginator("query").paginate(**query):
+        yield page.get("Items", [])
 
 
 class DirtyMarks(DynamoTable):
@@ -83,15 +101,8 @@ class DirtyMarks(DynamoTable):
 
     def states(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> list[Mark]:
         """The marks of the buckets of `grain` starting in [start_ms, end_ms), strongly consistent."""
-        if end_ms <= start_ms:
-            return []
-        paginator = self.client.get_paginator("query")
-        return [_mark(item) for page in paginator.paginate(
-            TableName=self.table_name, ConsistentRead=True,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-            ExpressionAttributeValues={":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#{start_ms:013d}"},
-                                       ":b": {"S": f"{grain.value}#{end_ms - 1:013d}"}},
-        ) for item in page.get("Items", [])]
+        return [_mark(item) for page in mark_pages(self.client, self.table_name, site_id, grain, start_ms, end_ms)
+                for item in page]
 
     def any_unsealed(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> bool:
         """Whether a bucket in [start_ms, end_ms) changed since its last seal (or was never sealed)."""

@@ -140,22 +140,14 @@ class DynamoMarkReader:
         return self._client
 
     def marks(self, site_id: str, grain: Grain, start_ms: int, end_ms: int) -> dict[int, MarkState]:
-        from tally.platform.capacity import item_size
+        from tally.platform.capacity import query_read_units
+        from tally.web.aggregate.marks import mark_pages
 
         found: dict[int, MarkState] = {}
-        if end_ms <= start_ms:
-            return found
-        paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.table_name, ConsistentRead=True,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-            ProjectionExpression="sk, ver, sealed, c",
-            ExpressionAttributeValues={":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#{start_ms:013d}"},
-                                       ":b": {"S": f"{grain.value}#{end_ms - 1:013d}"}},
-        ):
-            items = page.get("Items", [])
+        for items in mark_pages(self.client, self.table_name, site_id, grain, start_ms, end_ms,
+                                projection="sk, ver, sealed, c"):
             self.items_read += len(items)
-            self.read_units += max(1, -(-sum(item_size(i) for i in items) // 4096))
+            self.read_units += query_read_units(items)
             for item in items:
                 start = int(item["sk"]["S"].split("#")[1])
                 counts = tuple(int(n["N"]) for n in item["c"]["L"]) if "c" in item else None
