@@ -15,6 +15,9 @@ from tally_dev.template import create_tables, load_template
 
 moto_speedups.install()
 
+#: Browser fixtures (chromium, tab), one session-wide Playwright per worker.
+pytest_plugins = ["tests.browser.chromium"]
+
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 for _var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
     os.environ.setdefault(_var, "testing")

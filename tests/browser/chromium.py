@@ -1,9 +1,10 @@
 """Headless Debian chromium, driven by Playwright: a fresh profile for every test.
 
 Tests use the system's `/usr/bin/chromium` (installed by `scripts/system-deps.sh`); Playwright's
-own browser downloads are never used. Re-export the fixtures from a conftest.py:
-
-    from tests.browser.chromium import chromium, chromium_playwright, tab  # noqa: F401
+own browser downloads are never used. The fixtures are registered once, as a plugin, by
+`tests/conftest.py` (`pytest_plugins`): a second copy imported into another conftest would be a
+second session fixture, and two sync Playwright instances cannot share a worker's thread (the
+second refuses with "using Playwright Sync API inside the asyncio loop").
 """
 
 from __future__ import annotations

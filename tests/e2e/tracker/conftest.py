@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tally.web.tracker import tracker_script
-from tests.browser.chromium import chromium, chromium_playwright, tab  # noqa: F401  (fixtures)
 from tests.browser.site import SiteServer
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
