@@ -13,7 +13,6 @@ import pytest
 
 from tally_dev.demo_traffic import SITES, load_demo_traffic
 from tally_dev.template import ROOT
-from tests.browser.chromium import Tab
 
 DEMO = SITES[0]
 
