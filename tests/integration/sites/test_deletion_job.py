@@ -124,7 +124,8 @@ def test_a_run_out_of_lambda_time_stops_saves_progress_and_the_next_resumes(call
     handler = load_handler_module("SiteDeletionFunction")
     event = json.loads((ROOT / "events/site_deletion.json").read_text())
     # enough ticks to pass the (empty) web analytics locations and delete part of the site's own items
-    first = handler.lambda_handler(event, TickingContext(10_000 + 11 * 1_000, step_ms=1_000))
+    ticks = len(SITE_DATA_LOCATIONS) + 3
+    first = handler.lambda_handler(event, TickingContext(10_000 + ticks * 1_000, step_ms=1_000))
     assert first["out_of_time"] and first["sites_deleted"] == 0
     assert 0 < first["items_deleted"] < ITEMS
     state = DynamoDeletionQueue(os.environ["SITES_TABLE"]).state(SiteRef("demo", site["site_id"]))
@@ -140,7 +141,7 @@ def test_a_run_out_of_lambda_time_stops_saves_progress_and_the_next_resumes(call
 
 def test_runs_cut_short_at_every_possible_point_still_end_with_everything_deleted(call, doomed):
     # Runs cut after 0..5 budget checks, then one with time to spare: deletion needs one clean pass
-    # over every location within a run (7 locations), which the tiniest budgets cannot give.
+    # over every location within a run (SITE_DATA_LOCATIONS), which the tiniest budgets cannot give.
     for steps in (*range(0, 6), None):
         report = None
         for _ in range(60):

@@ -101,6 +101,7 @@ SITE_DATA_LOCATIONS: tuple[SiteDataLocation, ...] = (
     SiteDataLocation("web.rollups.days", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#d"))),
     SiteDataLocation("web.rollups.minutes", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#m"))),
     SiteDataLocation("web.rollups.spans", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#span"))),
+    SiteDataLocation("web.rollups.answers", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#answer"))),
     SiteDataLocation("web.marks", "ROLLUPS_TABLE", PartitionPager(_web_partition("mark#{site}"))),
     SiteDataLocation("web.import-secret", "SALTS_TABLE", PartitionPager(_web_partition("import#{site}"))),
     SiteDataLocation("sites.own-items", "SITES_TABLE", PartitionPager(_own_items_partition)),

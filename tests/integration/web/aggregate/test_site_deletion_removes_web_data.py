@@ -1,4 +1,5 @@
-"""Deleting a site removes its raw events, rollups, marks and import secret — and nothing of another site."""
+"""Deleting a site removes its raw events, rollups, spans, kept answers, marks and import secret —
+and nothing of another site."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.ingest.site_secrets import SiteSecrets
+from tally.web.query.answers import AnswerStore, answer_key
 from tests.integration.sites.test_deletion_job import Steps
 from tests.integration.web.aggregate.test_pipeline_exactly_once import BASE, Clock, to_raw
 from tests.unit.web.aggregate.oracle import OracleEvent
@@ -42,6 +44,7 @@ def load(site, tz: str, n: int) -> None:
     Sealer(marks, raw, RollupStore(os.environ["ROLLUPS_TABLE"]), Clock(BASE + 10 * 86_400_000)).run(
         deadline=lambda: False)
     SiteSecrets(os.environ["SALTS_TABLE"]).secret(site.site_id)
+    AnswerStore(os.environ["ROLLUPS_TABLE"]).put(site.site_id, answer_key("overview"), "digest", [{"kept": True}])
 
 
 def test_the_deletion_job_empties_every_web_analytics_location(aws):

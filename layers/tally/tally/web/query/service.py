@@ -26,8 +26,10 @@ from tally.web.aggregate.zones import (
     to_utc,
     zone,
 )
-from tally.web.query.metrics import MetricValue, bounce_rate, compared, metrics_of, visit_duration
+from tally.web.query.answers import ROWS_PER_CHUNK, answer_key, chunks_of
+from tally.web.query.metrics import Metrics, MetricValue, bounce_rate, compared, metrics_of, visit_duration
 from tally.web.query.periods import DateRange
+from tally.web.query.range_plan import RangePlan
 from tally.web.query.reader import StatsSources
 
 REALTIME_MS = 5 * 60_000
@@ -110,14 +112,25 @@ class Realtime(BaseModel):
 
 
 # -- overview ---------------------------------------------------------------------------------------
-def _total(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Stats:
-    return sources.totals(site_id, site_tz, sources.plan(site_id, site_tz, days.start_ms, days.end_ms))
+def _metrics(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Metrics:
+    """The range's metrics: a settled range's kept answer when there is one, else computed (and kept)."""
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
+    settled = sources.settled(plan, days.end_ms)
+    key = answer_key("overview", days.first.isoformat(), days.last.isoformat(), days.tz)
+    if settled is not None and sources.answers is not None:
+        kept = sources.answers.get(site_id, key, settled, [0])
+        if 0 in kept:
+            return Metrics.model_validate(kept[0])
+    metrics = metrics_of(sources.totals(site_id, site_tz, plan))
+    if settled is not None and sources.answers is not None:
+        sources.answers.put(site_id, key, settled, [metrics.model_dump()])
+    return metrics
 
 
 def overview(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *, compare: bool) -> Overview:
-    current = metrics_of(_total(sources, site_id, site_tz, days))
+    current = _metrics(sources, site_id, site_tz, days)
     previous = days.previous() if compare else None
-    before = metrics_of(_total(sources, site_id, site_tz, previous)) if previous else None
+    before = _metrics(sources, site_id, site_tz, previous) if previous else None
     return Overview(site_id=site_id, range=_range_out(days),
                     previous_range=_range_out(previous) if previous else None, results=compared(current, before))
 
@@ -228,18 +241,51 @@ def decode_cursor(cursor: str | None, name: str, days: DateRange) -> int:
     return offset
 
 
+def _kept_rows(sources: StatsSources, site_id: str, key: str, settled: str, offset: int,
+               limit: int) -> tuple[list[BreakdownRow], int] | None:
+    """Rows [offset, offset + limit) of a kept breakdown and its row count; None on a miss."""
+    if sources.answers is None:
+        return None
+    chunks = chunks_of(offset, limit)
+    kept = sources.answers.get(site_id, key, settled, chunks)
+    if chunks[0] not in kept:
+        return None
+    total = int(kept[chunks[0]]["n"])  # every chunk carries the row count
+    needed = [chunk for chunk in chunks if chunk * ROWS_PER_CHUNK < total]
+    if any(chunk not in kept for chunk in needed):
+        return None
+    rows = [BreakdownRow.model_validate(row) for chunk in needed for row in kept[chunk]["rows"]]
+    skip = offset - chunks[0] * ROWS_PER_CHUNK
+    return rows[skip:skip + limit], total
+
+
+def _computed_rows(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str,
+                   plan: RangePlan) -> list[BreakdownRow]:
+    merged = Rollup(site_id, Grain.day, days.start_ms, days.end_ms)
+    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False, only=name):
+        for value, stats in piece.dims.get(name, {}).items():
+            merged.dim(name, value).merge(stats)
+    return sorted((_row(name, v, s) for v, s in merged.dims.get(name, {}).items()), key=_sort_key)
+
+
 def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str, *, limit: int,
               cursor: str | None) -> Breakdown:
     name = check_property(name)
     offset = decode_cursor(cursor, name, days)
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
-    merged = Rollup(site_id, Grain.day, days.start_ms, days.end_ms)
-    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False, only=name):
-        for value, stats in piece.dims.get(name, {}).items():
-            merged.dim(name, value).merge(stats)
-    rows = sorted((_row(name, v, s) for v, s in merged.dims.get(name, {}).items()), key=_sort_key)
-    page = rows[offset:offset + limit]
-    more = offset + limit < len(rows)
+    settled = sources.settled(plan, days.end_ms)
+    key = answer_key("breakdown", name, days.first.isoformat(), days.last.isoformat(), days.tz)
+    kept = _kept_rows(sources, site_id, key, settled, offset, limit) if settled is not None else None
+    if kept is not None:
+        page, total = kept
+    else:
+        rows = _computed_rows(sources, site_id, site_tz, days, name, plan)
+        if settled is not None and sources.answers is not None:
+            sources.answers.put(site_id, key, settled, [
+                {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
+                for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
+        page, total = rows[offset:offset + limit], len(rows)
+    more = offset + limit < total
     return Breakdown(site_id=site_id, range=_range_out(days), property=name, results=page,
                      next_cursor=encode_cursor(offset + limit, name, days) if more else None)
 

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.spans import SpanStore
+from tally.web.query.answers import AnswerStore
 from tally.web.query.range_plan import DynamoMarkReader
 from tally.web.query.reader import StatsSources
 
@@ -34,4 +35,5 @@ def stats_sources() -> StatsSources:
                         rollups=RollupStore(settings.rollups_table, client),
                         raw=RawEventStore(settings.events_table, client),
                         spans=SpanStore(settings.rollups_table, client),
+                        answers=AnswerStore(settings.rollups_table, client),
                         now_ms=lambda: int(time.time() * 1000))
