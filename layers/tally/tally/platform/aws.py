@@ -69,6 +69,31 @@ class DynamoTable:
         return self._client
 
 
+BATCH_GET_MAX = 100  # keys per BatchGetItem request
+
+
+def batch_get_eventually(client: Any, table_name: str, keys: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                                                                  float]:
+    """The items found under `keys` (eventually consistent, unprocessed keys retried) and the read
+    units DynamoDB charges for them: each item by its own size, a missing one as the smallest read."""
+    from tally.platform.capacity import READ_UNIT_BYTES, item_size
+
+    found: list[dict[str, Any]] = []
+    units = 0.0
+    wanted = list(keys)
+    while wanted:
+        batch, wanted = wanted[:BATCH_GET_MAX], wanted[BATCH_GET_MAX:]
+        request: dict[str, Any] = {table_name: {"Keys": batch, "ConsistentRead": False}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            items = response.get("Responses", {}).get(table_name, [])
+            units += 0.5 * sum(-(-item_size(i) // READ_UNIT_BYTES) for i in items)
+            units += 0.5 * (len(request[table_name]["Keys"]) - len(items))
+            found.extend(items)
+            request = response.get("UnprocessedKeys") or {}
+    return found, units
+
+
 class TransactionConflict(Exception):
     """A transaction kept colliding with other transactions in flight; the caller may retry later."""
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tally.platform.aws import DynamoTable
-from tally.platform.capacity import READ_UNIT_BYTES, item_size
+from tally.platform.aws import DynamoTable, batch_get_eventually
+from tally.platform.capacity import item_size
 from tally.web.aggregate.sketch import VisitorSketch
 from tally.web.aggregate.zones import Grain, day_bounds, day_of
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from tally.web.aggregate.rollup_store import RollupStore
 
 MAX_LEVEL = 5  # spans of 2, 4, 8, 16 and 32 days
-BATCH_GET_MAX = 100
 
 
 def span_partition(site_id: str) -> str:
@@ -94,23 +93,15 @@ class SpanStore(DynamoTable):
 
     def get_many(self, site_id: str, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Span]:
         """Spans by (level, end day start); missing ones are left out. Eventually consistent: see above."""
-        wanted = [self._key(site_id, level, end) for level, end in dict.fromkeys(keys)]
+        items, units = batch_get_eventually(self.client, self.table_name,
+                                            [self._key(site_id, level, end) for level, end in dict.fromkeys(keys)])
+        self.read_units += units
+        self.items_read += len(items)
         found: dict[tuple[int, int], Span] = {}
-        while wanted:
-            batch, wanted = wanted[:BATCH_GET_MAX], wanted[BATCH_GET_MAX:]
-            request: dict[str, Any] = {self.table_name: {"Keys": batch, "ConsistentRead": False}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                items = response.get("Responses", {}).get(self.table_name, [])
-                self.items_read += len(items)
-                # BatchGetItem charges each item by its own size, a missing one as the smallest read.
-                self.read_units += 0.5 * sum(-(-item_size(i) // READ_UNIT_BYTES) for i in items)
-                self.read_units += 0.5 * (len(request[self.table_name]["Keys"]) - len(items))
-                for item in items:
-                    level, end = item["sk"]["S"].split("#")
-                    found[(int(level), int(end))] = Span(item["dg"]["S"], VisitorSketch.from_bytes(
-                        zlib.decompress(bytes(item["hll"]["B"]))))
-                request = response.get("UnprocessedKeys") or {}
+        for item in items:
+            level, end = item["sk"]["S"].split("#")
+            found[(int(level), int(end))] = Span(item["dg"]["S"], VisitorSketch.from_bytes(
+                zlib.decompress(bytes(item["hll"]["B"]))))
         return found
 
 

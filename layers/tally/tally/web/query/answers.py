@@ -25,23 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from aws_lambda_powertools import Logger
 
-from tally.platform.aws import DynamoTable
-from tally.platform.capacity import READ_UNIT_BYTES, item_size
+from tally.platform.aws import DynamoTable, batch_get_eventually
+from tally.platform.capacity import item_size
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)
 
 FORMAT = 1  # bump when an answer's shape or computation changes: old answers are then never read
 ROWS_PER_CHUNK = 50
 ANSWER_TTL_S = 7 * 86_400
-BATCH_GET_MAX = 100
 
 Body = dict[str, Any]
 
@@ -76,22 +74,13 @@ class AnswerStore(DynamoTable):
     def get(self, site_id: str, key: str, digest: str, chunks: Sequence[int]) -> dict[int, Body]:
         """The answer's `chunks` that exist and were computed from the sealed versions `digest` names,
         by chunk number; a chunk missing or computed from other versions is left out (a miss)."""
-        wanted = [self._key(site_id, key, chunk) for chunk in dict.fromkeys(chunks)]
+        items, units = batch_get_eventually(self.client, self.table_name,
+                                            [self._key(site_id, key, chunk) for chunk in dict.fromkeys(chunks)])
+        self.read_units += units
         found: dict[int, Body] = {}
-        while wanted:
-            batch, wanted = wanted[:BATCH_GET_MAX], wanted[BATCH_GET_MAX:]
-            request: dict[str, Any] = {self.table_name: {"Keys": batch, "ConsistentRead": False}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                items = response.get("Responses", {}).get(self.table_name, [])
-                # each item charged by its own size, a missing one as the smallest read (eventually consistent)
-                self.read_units += 0.5 * sum(-(-item_size(i) // READ_UNIT_BYTES) for i in items)
-                self.read_units += 0.5 * (len(request[self.table_name]["Keys"]) - len(items))
-                for item in items:
-                    if item.get("dg", {}).get("S") == digest:
-                        chunk = int(item["sk"]["S"].rsplit("#", 1)[1])
-                        found[chunk] = json.loads(zlib.decompress(bytes(item["b"]["B"])))
-                request = response.get("UnprocessedKeys") or {}
+        for item in items:
+            if item.get("dg", {}).get("S") == digest:
+                found[int(item["sk"]["S"].rsplit("#", 1)[1])] = json.loads(zlib.decompress(bytes(item["b"]["B"])))
         return found
 
     def put(self, site_id: str, key: str, digest: str, bodies: Sequence[Body]) -> None:
@@ -103,6 +92,9 @@ class AnswerStore(DynamoTable):
                         "b": {"B": zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6)}}
                 self.client.put_item(TableName=self.table_name, Item=item)
                 self.write_units += -(-item_size(item) // 1024)
-        except (ClientError, BotoCoreError):
+        except Exception as error:
+            if not type(error).__module__.startswith("botocore"):
+                raise  # a bug, not the service refusing: let it be seen
+            # botocore is not imported here for its exception classes: the handler's cold import stays small
             logger.warning("a settled answer was not stored; the next identical query computes it again",
                            exc_info=True)
