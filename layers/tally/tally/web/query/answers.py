@@ -28,6 +28,7 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -98,3 +99,18 @@ class AnswerStore(DynamoTable):
             # botocore is not imported here for its exception classes: the handler's cold import stays small
             logger.warning("a settled answer was not stored; the next identical query computes it again",
                            exc_info=True)
+
+
+@dataclass(frozen=True)
+class SettledRange:
+    """A settled range of one site: its answers are kept under the digest of its sealed days."""
+
+    store: AnswerStore
+    site_id: str
+    digest: str
+
+    def get(self, key: str, chunks: Sequence[int]) -> dict[int, Body]:
+        return self.store.get(self.site_id, key, self.digest, chunks)
+
+    def put(self, key: str, bodies: Sequence[Body]) -> None:
+        self.store.put(self.site_id, key, self.digest, bodies)

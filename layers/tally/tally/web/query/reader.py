@@ -28,7 +28,7 @@ from tally.web.aggregate.zones import (
     day_of,
     minute_start,
 )
-from tally.web.query.answers import AnswerStore
+from tally.web.query.answers import AnswerStore, SettledRange
 from tally.web.query.range_plan import MarkReader, RangePlan, join_adjacent, plan_range
 
 MAX_LOOKAHEAD_MS = 24 * HOUR_MS
@@ -51,13 +51,14 @@ class StatsSources:
         units += self.spans.read_units if self.spans is not None else 0.0
         return units + (self.answers.read_units if self.answers is not None else 0.0)
 
-    def settled(self, plan: RangePlan, end_ms: int) -> str | None:
-        """The digest of the sealed days a plan of [plan.start_ms, end_ms) reads when it reads nothing
-        else — no open hour, no raw event, nothing after now — so its answer may be kept (see
-        `tally.web.query.answers`); None when answers are off or the range is not settled."""
+    def settled(self, site_id: str, plan: RangePlan, end_ms: int) -> SettledRange | None:
+        """The plan of [plan.start_ms, end_ms) as a settled range — when it reads sealed, current days
+        and nothing else (no open hour, no raw event, nothing after now), so its answers may be kept
+        (see `tally.web.query.answers`); None when answers are off or the range is not settled."""
         if self.answers is None or plan.hours or plan.raw or plan.end_ms != end_ms:
             return None
-        return digest((start, mark.sealed) for start, mark in plan.day_marks.items())
+        return SettledRange(self.answers, site_id,
+                            digest((start, mark.sealed) for start, mark in plan.day_marks.items()))
 
     def totals(self, site_id: str, site_tz: str, plan: RangePlan) -> Stats:
         """The plan's totals: sealed days' counters from their marks, their visitors from spans (two

@@ -26,7 +26,7 @@ from tally.web.aggregate.zones import (
     to_utc,
     zone,
 )
-from tally.web.query.answers import ROWS_PER_CHUNK, answer_key, chunks_of
+from tally.web.query.answers import ROWS_PER_CHUNK, SettledRange, answer_key, chunks_of
 from tally.web.query.metrics import Metrics, MetricValue, bounce_rate, compared, metrics_of, visit_duration
 from tally.web.query.periods import DateRange
 from tally.web.query.range_plan import RangePlan
@@ -115,15 +115,13 @@ class Realtime(BaseModel):
 def _metrics(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Metrics:
     """The range's metrics: a settled range's kept answer when there is one, else computed (and kept)."""
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
-    settled = sources.settled(plan, days.end_ms)
+    settled = sources.settled(site_id, plan, days.end_ms)
     key = answer_key("overview", days.first.isoformat(), days.last.isoformat(), days.tz)
-    if settled is not None and sources.answers is not None:
-        kept = sources.answers.get(site_id, key, settled, [0])
-        if 0 in kept:
-            return Metrics.model_validate(kept[0])
+    if settled is not None and 0 in (kept := settled.get(key, [0])):
+        return Metrics.model_validate(kept[0])
     metrics = metrics_of(sources.totals(site_id, site_tz, plan))
-    if settled is not None and sources.answers is not None:
-        sources.answers.put(site_id, key, settled, [metrics.model_dump()])
+    if settled is not None:
+        settled.put(key, [metrics.model_dump()])
     return metrics
 
 
@@ -241,13 +239,10 @@ def decode_cursor(cursor: str | None, name: str, days: DateRange) -> int:
     return offset
 
 
-def _kept_rows(sources: StatsSources, site_id: str, key: str, settled: str, offset: int,
-               limit: int) -> tuple[list[BreakdownRow], int] | None:
+def _kept_rows(settled: SettledRange, key: str, offset: int, limit: int) -> tuple[list[BreakdownRow], int] | None:
     """Rows [offset, offset + limit) of a kept breakdown and its row count; None on a miss."""
-    if sources.answers is None:
-        return None
     chunks = chunks_of(offset, limit)
-    kept = sources.answers.get(site_id, key, settled, chunks)
+    kept = settled.get(key, chunks)
     if chunks[0] not in kept:
         return None
     total = int(kept[chunks[0]]["n"])  # every chunk carries the row count
@@ -273,15 +268,15 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
     name = check_property(name)
     offset = decode_cursor(cursor, name, days)
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
-    settled = sources.settled(plan, days.end_ms)
+    settled = sources.settled(site_id, plan, days.end_ms)
     key = answer_key("breakdown", name, days.first.isoformat(), days.last.isoformat(), days.tz)
-    kept = _kept_rows(sources, site_id, key, settled, offset, limit) if settled is not None else None
+    kept = _kept_rows(settled, key, offset, limit) if settled is not None else None
     if kept is not None:
         page, total = kept
     else:
         rows = _computed_rows(sources, site_id, site_tz, days, name, plan)
-        if settled is not None and sources.answers is not None:
-            sources.answers.put(site_id, key, settled, [
+        if settled is not None:
+            settled.put(key, [
                 {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
                 for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
         page, total = rows[offset:offset + limit], len(rows)
