@@ -417,6 +417,13 @@ def assert_stats_equal_brute_force(site: str, brute: Brute, *, breakdowns: bool 
         day = date.fromisoformat(point.pop("date"))
         assert point == brute.overview(between(day, day)), day
 
+    for interval in ("week", "month"):  # sealed days from marks and spans, joined by the open day's pieces
+        for point in stats(site, "timeseries", interval=interval, **custom(FIRST, LAST))["results"]:
+            start = date.fromisoformat(point.pop("date"))
+            end = start + timedelta(days=6) if interval == "week" else \
+                (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            assert point == brute.overview(between(max(start, FIRST), min(end, LAST))), (interval, start)
+
     if not breakdowns:  # (to keep moto's time down where the next step checks them too)
         return
     for prop in ("page", "entry_page", "exit_page"):

@@ -19,7 +19,7 @@ from tally.web.aggregate.zones import day_bounds
 from tally.web.query.periods import DateRange
 from tally.web.query.range_plan import DynamoMarkReader
 from tally.web.query.reader import StatsSources
-from tally.web.query.service import overview
+from tally.web.query.service import Interval, overview, timeseries
 from tests.integration.web.aggregate.test_pipeline_exactly_once import Clock, to_raw
 from tests.unit.web.aggregate.oracle import OracleEvent, expected_by
 
@@ -108,3 +108,32 @@ def test_a_sealed_30_day_overview_reads_two_spans_exactly_through_stale_spans_an
     sources = pipeline.sources()
     assert got(sources) == expected([*events, late])
     assert sources.spans is not None and sources.spans.items_read == 2 and sources.rollups.items_read == 0
+
+
+def test_a_sealed_30_day_chart_reads_day_marks_for_days_and_spans_for_weeks(aws):
+    pipeline = Pipeline(aws)
+    events = traffic()
+    pipeline.add(events)
+    pipeline.seal()
+
+    def expected_between(first: date, last: date) -> dict[str, int]:
+        inside = expected_by(events, lambda ts: day_bounds(first, TZ)[0] <= ts < day_bounds(last, TZ)[1]).get(True)
+        return {"visitors": len(inside.visitors), "visits": inside.visits, "pageviews": inside.pageviews} \
+            if inside else {"visitors": 0, "visits": 0, "pageviews": 0}
+
+    sources = pipeline.sources()
+    daily = timeseries(sources, SITE, TZ, DateRange(FIRST, LAST, TZ), Interval.day).results
+    assert len(daily) == 30
+    for point in daily:  # the 23-hour 2026-03-29 included
+        day = date.fromisoformat(point.date)
+        assert {"visitors": point.visitors, "visits": point.visits, "pageviews": point.pageviews} == \
+            expected_between(day, day), day
+    assert sources.rollups.items_read == 0 and sources.raw_events_read == 0  # each day's mark is its point
+
+    sources = pipeline.sources()
+    weekly = timeseries(sources, SITE, TZ, DateRange(FIRST, LAST, TZ), Interval.week).results
+    for point in weekly:
+        monday = date.fromisoformat(point.date)
+        assert {"visitors": point.visitors, "visits": point.visits, "pageviews": point.pageviews} == \
+            expected_between(max(monday, FIRST), min(monday + timedelta(days=6), LAST)), monday
+    assert sources.rollups.items_read == 0 and sources.spans.items_read > 0  # weeks from spans, not day rollups

@@ -160,7 +160,7 @@ class Sealer:
             if current.grain is Grain.hour:
                 self.seal_hour(current, report)
             else:
-                counts = self.seal_day(current, report).totals.counts()
+                counts = self.seal_day(current, report).totals.mark_counts()
                 if self.spans is not None:  # before settling: see tally.web.aggregate.spans
                     rebuild_spans(current.site_id, current.tz, current.start_ms, current.version, marks=self.marks,
                                   rollups=self.rollups, spans=self.spans,

@@ -51,6 +51,10 @@ class Stats:
     def counts(self) -> tuple[int, int, int, int, int]:
         return (self.pageviews, self.events, self.visits, self.bounces, self.duration_ms)
 
+    def mark_counts(self) -> tuple[int, int, int, int, int, int]:
+        """What a sealed day's mark carries: its counters and its visitor estimate (a day's chart point)."""
+        return (*self.counts(), self.visitors.estimate())
+
 
 @dataclass(slots=True)
 class Rollup:

@@ -30,11 +30,18 @@ class MarkState:
     start_ms: int
     version: int
     sealed: int
-    counts: tuple[int, ...] | None = None  # a sealed day's counters, kept with its sealed version
+    #: A sealed day's counters (pageviews, events, visits, bounces, duration) and, since the visitor
+    #: estimate joined them, its visitors — kept with its sealed version.
+    counts: tuple[int, ...] | None = None
 
     @property
     def current(self) -> bool:
         return self.sealed > 0 and self.version == self.sealed
+
+    @property
+    def visitors(self) -> int | None:
+        """The sealed day's own visitor estimate, when its mark carries one."""
+        return self.counts[5] if self.counts is not None and len(self.counts) > 5 else None
 
 
 class MarkReader(Protocol):

@@ -71,7 +71,7 @@ class StatsSources:
         from_rollups: set[int] = {start for start, mark in plan.day_marks.items() if mark.counts is None}
         for mark in plan.day_marks.values():
             if mark.counts is not None:
-                pageviews, events, visits, bounces, duration_ms = mark.counts
+                pageviews, events, visits, bounces, duration_ms = mark.counts[:5]
                 total.merge(Stats(pageviews, events, visits, bounces, duration_ms))
         sketch_days = self._visitors_from_spans(site_id, site_tz, plan, total)
         from_rollups.update(start for start, _ in plan.days if start not in sketch_days)

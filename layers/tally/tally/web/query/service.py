@@ -27,7 +27,15 @@ from tally.web.aggregate.zones import (
     zone,
 )
 from tally.web.query.answers import ROWS_PER_CHUNK, SettledRange, answer_key, chunks_of
-from tally.web.query.metrics import Metrics, MetricValue, bounce_rate, compared, metrics_of, visit_duration
+from tally.web.query.metrics import (
+    Metrics,
+    MetricValue,
+    bounce_rate,
+    compared,
+    metrics_of,
+    views_per_visit,
+    visit_duration,
+)
 from tally.web.query.periods import DateRange
 from tally.web.query.range_plan import RangePlan
 from tally.web.query.reader import StatsSources
@@ -166,6 +174,46 @@ def _all_keys(interval: Interval, days: DateRange) -> list[str]:
     return keys
 
 
+def _day_metrics(counts: tuple[int, ...]) -> Metrics:
+    """A sealed day's metrics from its mark: its counters and its visitor estimate."""
+    pageviews, _events, visits, bounces, duration_ms, visitors = counts[:6]
+    return Metrics(visitors=visitors, visits=visits, pageviews=pageviews,
+                   views_per_visit=views_per_visit(pageviews, visits), bounce_rate=bounce_rate(bounces, visits),
+                   visit_duration=visit_duration(duration_ms, visits))
+
+
+def _sealed_days(sources: StatsSources, site_id: str, site_tz: str, plan: RangePlan, interval: Interval,
+                 buckets: dict[str, Stats]) -> tuple[dict[str, Metrics], RangePlan]:
+    """The plan's sealed days, answered without their rollups where possible; returns the points
+    they make whole and the plan of what is left to read.
+
+    A daily point of a sealed day is its mark (counters and visitor estimate). A week or month
+    merges its sealed days like an overview does — counters from marks, visitors from spans —
+    into its bucket, where the bucket's open days (today's hours, raw events) join it.
+    """
+    points: dict[str, Metrics] = {}
+    done: set[int] = set()
+    by_key: dict[str, list[tuple[int, int]]] = {}
+    for span in plan.days:
+        by_key.setdefault(_point_key(interval, span[0], site_tz), []).append(span)
+    for key, spans in by_key.items():
+        if interval is Interval.day:
+            start = spans[0][0]
+            counts = plan.day_marks[start].counts
+            if plan.day_marks[start].visitors is not None and counts is not None:
+                points[key] = _day_metrics(counts)
+                done.add(start)
+            continue
+        empty = [e for e in plan.empty_days if _point_key(interval, e[0], site_tz) == key]
+        part = RangePlan(spans[0][0], spans[-1][1], days=spans, empty_days=empty,
+                         day_marks={start: plan.day_marks[start] for start, _ in spans})
+        buckets[key].merge(sources.totals(site_id, site_tz, part))
+        done.update(start for start, _ in spans)
+    rest = RangePlan(plan.start_ms, plan.end_ms, days=[d for d in plan.days if d[0] not in done], hours=plan.hours,
+                     raw=plan.raw, empty_days=plan.empty_days, day_marks=plan.day_marks)
+    return points, rest
+
+
 def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, interval: Interval) -> Timeseries:
     if interval is Interval.hour and days.days > MAX_HOURLY_DAYS:
         raise InvalidInput(f"interval=hour covers at most {MAX_HOURLY_DAYS} days; this range has {days.days}",
@@ -178,11 +226,17 @@ def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRang
     hourly = interval in (Interval.minute, Interval.hour) or days.tz != site_tz
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms, use_days=not hourly)
     buckets = {key: Stats() for key in _all_keys(interval, days)}
-    pieces = sources.minute_pieces(site_id, site_tz, plan) if interval is Interval.minute else \
-        sources.pieces(site_id, site_tz, plan, dimensions=False)
+    sealed_points: dict[str, Metrics] = {}
+    if interval is Interval.minute:
+        pieces = sources.minute_pieces(site_id, site_tz, plan)
+    else:
+        if not hourly:
+            sealed_points, plan = _sealed_days(sources, site_id, site_tz, plan, interval, buckets)
+        pieces = sources.pieces(site_id, site_tz, plan, dimensions=False)
     for piece in pieces:
         buckets.setdefault(_point_key(interval, piece.start_ms, days.tz), Stats()).merge(piece.totals)
-    points = [TimeseriesPoint(date=key, **metrics_of(stats).model_dump()) for key, stats in buckets.items()]
+    points = [TimeseriesPoint(date=key, **(sealed_points.get(key) or metrics_of(stats)).model_dump())
+              for key, stats in buckets.items()]
     return Timeseries(site_id=site_id, range=_range_out(days), interval=interval, results=points)
 
 
