@@ -55,7 +55,14 @@ class StatsSources:
         """The plan of [plan.start_ms, end_ms) as a settled range — when it reads sealed, current days
         and nothing else (no open hour, no raw event, nothing after now), so its answers may be kept
         (see `tally.web.query.answers`); None when answers are off or the range is not settled."""
-        if self.answers is None or plan.hours or plan.raw or plan.end_ms != end_ms:
+        if plan.hours or plan.raw or plan.end_ms != end_ms:
+            return None
+        return self.sealed_days(site_id, plan)
+
+    def sealed_days(self, site_id: str, plan: RangePlan) -> SettledRange | None:
+        """The plan's sealed, current days alone as a settled range, whatever else the plan reads:
+        what is computed from those days only may be kept. None when answers are off."""
+        if self.answers is None:
             return None
         return SettledRange(self.answers, site_id,
                             digest((start, mark.sealed) for start, mark in plan.day_marks.items()))

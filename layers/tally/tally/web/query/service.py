@@ -26,7 +26,7 @@ from tally.web.aggregate.zones import (
     to_utc,
     zone,
 )
-from tally.web.query.answers import ROWS_PER_CHUNK, SettledRange, answer_key, chunks_of
+from tally.web.query.answers import ROWS_PER_CHUNK, SettledRange, answer_key, chunks_of, decode_values, encode_values
 from tally.web.query.metrics import (
     Metrics,
     MetricValue,
@@ -308,13 +308,35 @@ def _kept_rows(settled: SettledRange, key: str, offset: int, limit: int) -> tupl
     return rows[skip:skip + limit], total
 
 
-def _computed_rows(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str,
-                   plan: RangePlan) -> list[BreakdownRow]:
-    merged = Rollup(site_id, Grain.day, days.start_ms, days.end_ms)
-    for piece in sources.pieces(site_id, site_tz, plan, dimensions=False, only=name):
+def _merged(pieces: list[Rollup], name: str) -> dict[str, Stats]:
+    merged: dict[str, Stats] = {}
+    for piece in pieces:
         for value, stats in piece.dims.get(name, {}).items():
-            merged.dim(name, value).merge(stats)
-    return sorted((_row(name, v, s) for v, s in merged.dims.get(name, {}).items()), key=_sort_key)
+            merged.setdefault(value, Stats()).merge(stats)
+    return merged
+
+
+def _computed_rows(sources: StatsSources, site_id: str, site_tz: str, name: str, plan: RangePlan, *,
+                   settled: bool) -> list[BreakdownRow]:
+    """Every row of the plan's breakdown, sorted. A range that is not settled (it reaches today, or
+    a day changed) still keeps the merged values of its sealed days — their visitor sketches too, so
+    that today's visitors union with them — and the next query reads those instead of every day."""
+    values: dict[str, Stats] = {}
+    rest = plan
+    sealed = sources.sealed_days(site_id, plan) if not settled and len(plan.days) > 1 else None
+    if sealed is not None:
+        key = answer_key("breakdown-days", name, site_tz, *(str(start) for start, _ in plan.days))
+        kept = sealed.get_all(key)
+        if kept is not None:
+            values = decode_values(kept)
+        else:
+            days_only = RangePlan(plan.start_ms, plan.end_ms, days=plan.days, day_marks=plan.day_marks)
+            values = _merged(sources.pieces(site_id, site_tz, days_only, dimensions=False, only=name), name)
+            sealed.put_parts(key, encode_values(values))
+        rest = RangePlan(plan.start_ms, plan.end_ms, hours=plan.hours, raw=plan.raw)
+    for value, stats in _merged(sources.pieces(site_id, site_tz, rest, dimensions=False, only=name), name).items():
+        values.setdefault(value, Stats()).merge(stats)
+    return sorted((_row(name, v, s) for v, s in values.items()), key=_sort_key)
 
 
 def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str, *, limit: int,
@@ -328,7 +350,7 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
     if kept is not None:
         page, total = kept
     else:
-        rows = _computed_rows(sources, site_id, site_tz, days, name, plan)
+        rows = _computed_rows(sources, site_id, site_tz, name, plan, settled=settled is not None)
         if settled is not None:
             settled.put(key, [
                 {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
