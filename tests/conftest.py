@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -36,21 +37,27 @@ class AwsTables:
         return self.names[logical_id]
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
-    """moto in-process with every table of template.yaml; settings point at them via the env."""
+@contextmanager
+def moto_tables() -> Iterator[AwsTables]:
+    """moto in-process with every table of template.yaml (fresh names), clients reset around it."""
     from moto import mock_aws
 
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         import boto3
 
         reset_clients()
-        names = create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}")
-        _point_settings_at(names, monkeypatch)
-        _clear_settings_caches()
-        yield AwsTables(names)
+        yield AwsTables(create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}"))
         reset_clients()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
+    """moto in-process with every table of template.yaml; settings point at them via the env."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with moto_tables() as tables:
+        _point_settings_at(tables.names, monkeypatch)
+        _clear_settings_caches()
+        yield tables
         _clear_settings_caches()
 
 

@@ -8,7 +8,6 @@ compared with the brute-force oracle or with the same query computed without ans
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -17,7 +16,6 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tally.platform.aws import reset_clients
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.spans import SpanStore
@@ -27,8 +25,7 @@ from tally.web.query.periods import DateRange
 from tally.web.query.range_plan import DynamoMarkReader
 from tally.web.query.reader import StatsSources
 from tally.web.query.service import breakdown, encode_cursor, overview
-from tally_dev.template import create_tables, load_template
-from tests.conftest import AwsTables
+from tests.conftest import moto_tables
 from tests.integration.web.query.test_spans_read_side import FIRST, LAST, SITE, TZ, Pipeline, traffic
 from tests.unit.web.aggregate.oracle import OracleEvent, expected_by
 
@@ -90,19 +87,12 @@ def all_rows(sources: StatsSources, name: str = "page", limit: int = 1000, days:
 @pytest.fixture(scope="module")
 def sealed_once() -> Iterator[tuple[AnsweringPipeline, list[OracleEvent]]]:
     """One sealed month for the module's read-only tests (sealing it is the slow part)."""
-    from moto import mock_aws
-
-    with mock_aws():
-        import boto3
-
-        reset_clients()
-        names = create_tables(boto3.client("dynamodb"), load_template(), f"t{uuid.uuid4().hex[:8]}")
-        pipeline = AnsweringPipeline(AwsTables(names))
+    with moto_tables() as tables:
+        pipeline = AnsweringPipeline(tables)
         events = [*traffic(), *many_pages()]
         pipeline.add(events)
         pipeline.seal()
         yield pipeline, events
-        reset_clients()
 
 
 @pytest.fixture
