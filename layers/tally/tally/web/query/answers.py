@@ -16,9 +16,13 @@ The settled answer of either is a handful of numbers per row, so an identical qu
 dashboard's comparison period, a past month, a shared link, a reload — costs the same for a site
 with 1k events as for one with 1M.
 
-Items live in the rollups table: `pk = <site>#answer`, `sk = <answer key>#<chunk>`. A breakdown's
-rows are stored sorted, ROWS_PER_CHUNK to an item, so a page of `limit` rows reads only the
-chunks it needs.
+A range reaching today is never settled, but its sealed days are: a breakdown of it keeps those
+days' merged values — counters and visitor sketches (`encode_values`), so today's visitors can be
+unioned with them — under the digest of those days, and reads today on top.
+
+Items live in the rollups table: `pk = <site>#answer`, `sk = <answer key>#<part>`, each part with
+the answer's part count. A breakdown's rows are stored sorted, ROWS_PER_CHUNK to a part, so a page
+of `limit` rows reads only the parts it needs.
 """
 
 from __future__ import annotations
