@@ -8,8 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
 from tally.platform.observability import logger, metrics, tracer
+from tally.web.aggregate.marking import Aggregator
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator
 from tally.web.aggregate.redrive import redrive
 from tally.web.aggregate.retry_settings import retry_settings
 

@@ -8,8 +8,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.platform.observability import logger, metrics, tracer
+from tally.web.aggregate.marking import Aggregator, Change, stream_change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Change, stream_change
 from tally.web.aggregate.settings import aggregation_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -16,6 +16,7 @@ from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.model import SiteStatus
 from tally.sites.settings import site_store
+from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.ingest.imports import MAX_BYTES, Importer
 from tally.web.ingest.settings import ingest_settings
@@ -39,7 +40,9 @@ class ImportResult(BaseModel):
 
 @cache
 def importer() -> Importer:
-    return Importer(RawEventStore(ingest_settings().events_table), SiteSecrets(visitor_settings().salts_table))
+    settings = ingest_settings()
+    return Importer(RawEventStore(settings.events_table), SiteSecrets(visitor_settings().salts_table),
+                    DirtyMarks(settings.rollups_table))
 
 
 @app.post("/api/v1/sites/<site_id>/events/import", summary="Import historic events (NDJSON)",

@@ -12,6 +12,7 @@ from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.directory import SiteDirectory
 from tally.sites.settings import sites_settings
+from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.enrich.network import client_ip
 from tally.web.enrich.settings import enrich_settings, geoip_reader
@@ -25,8 +26,9 @@ app = TallyResolver(max_body_bytes=MAX_BODY_BYTES, on_unexpected=record_api_fail
 
 @cache
 def ingestor() -> Ingestor:
-    return Ingestor(SiteDirectory(sites_settings().sites_table), visitor_ids(),
-                    RawEventStore(ingest_settings().events_table), geoip_reader())
+    settings = ingest_settings()
+    return Ingestor(SiteDirectory(sites_settings().sites_table), visitor_ids(), RawEventStore(settings.events_table),
+                    DirtyMarks(settings.rollups_table), geoip_reader())
 
 
 @app.post("/api/event", summary="Record an event (Plausible's Events API)", tags=["web analytics"],

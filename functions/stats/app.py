@@ -11,7 +11,7 @@ from tally.platform.caller import Caller, Role
 from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
-from tally.sites.service import get_site
+from tally.sites.service import get_counted_site
 from tally.sites.settings import site_store
 from tally.web.query import service
 from tally.web.query.periods import DateRange, parse_range
@@ -29,9 +29,10 @@ TzQ = Annotated[str | None, Query(max_length=64, description="IANA time zone (de
 
 def _range(site_id: str, period: str, date: str | None, date_from: str | None, date_to: str | None,
            tz: str | None) -> tuple[str, DateRange, StatsSources]:
-    """The caller's site (another org's answers 404), its zone, the days asked for and the stores."""
+    """The caller's site (another org's, or one being deleted, answers 404), its zone, the days asked for
+    and the stores."""
     caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
-    site = get_site(site_store(), caller.org_id, site_id)
+    site = get_counted_site(site_store(), caller.org_id, site_id)
     sources = stats_sources()
     days = parse_range(period, tz or site.timezone, sources.now_ms(), on=date, from_=date_from, to=date_to)
     return site.timezone, days, sources
@@ -90,7 +91,7 @@ def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date
 @tracer.capture_method
 def realtime(site_id: SiteId) -> service.Realtime:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
-    get_site(site_store(), caller.org_id, site_id)
+    get_counted_site(site_store(), caller.org_id, site_id)
     sources = stats_sources()
     result = service.realtime(sources, site_id)
     _record(sources, "StatsRealtime")

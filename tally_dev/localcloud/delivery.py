@@ -173,6 +173,27 @@ class Delivery:
         finally:
             self.resume()
 
+    @contextlib.contextmanager
+    def holding(self, function: str, bound_s: float = PAUSE_BOUND_S) -> Iterator[None]:
+        """Hold back every event source of `function` (e.g. the raw-event stream of
+        AggregatorFunction) for the block: once the batch in flight is done, nothing more is
+        delivered to it and records wait in the stream, as when Lambda's pollers fall behind.
+        Other functions and the schedules go on. See `faults.py`."""
+        held = [p for p in self.pollers if getattr(getattr(p, "source", None), "function", None) == function]
+        if not held:
+            raise KeyError(f"{function!r} has no event source in the local cloud")
+        for poller in held:
+            poller.hold(True)
+        try:
+            deadline = time.monotonic() + bound_s
+            stuck = [p.name for p in held if not p.wait_parked(deadline)]
+            if stuck:
+                raise TimeoutError(f"pollers still busy after {bound_s:.0f} s: {', '.join(stuck)}")
+            yield
+        finally:
+            for poller in held:
+                poller.hold(False)
+
     def settle(self, bound_s: float = SETTLE_BOUND_S) -> None:
         """Wait until every stream record and queue message written before this call is done with.
 

@@ -17,6 +17,10 @@ Nothing here is active unless a test asks, through `cloud.delivery.inject(...)`:
   Crashing needs `LocalCloud(faults=True)`, which wraps every handler in `_tally_local_faults`
   (see `faultshim/`): the wrapper reads a directive file named after the invocation's request id.
 
+Holding a source back is a block rather than an injection: while
+`with cloud.delivery.holding("AggregatorFunction"):` runs, nothing is delivered to that function
+(its stream records wait, as when Lambda's pollers fall behind); everything else goes on.
+
 A match is any `record -> bool`; records are the Lambda records of the batch (a schedule's event
 counts as its one record). `stream_key`, `sqs_body` and `any_record` cover the usual cases.
 Each `Injection` counts what it did (`duplicated`, `failed`, `crashed`) and can be `cancel()`ed.

@@ -40,6 +40,7 @@ class Poller:
         self.interval_s = max(MIN_POLL_INTERVAL_S, BASE_POLL_INTERVAL_S / accelerate)
         self._cond = threading.Condition()
         self._pause_requested = False
+        self._held = False  # a test holds this source back (see Delivery.holding)
         self._parked = False
         self._polls_started = 0
         self._last_idle_poll = -1
@@ -67,7 +68,7 @@ class Poller:
     def _loop(self) -> None:
         while not self.stopping.is_set():
             with self._cond:
-                while self._pause_requested and not self.stopping.is_set():
+                while (self._pause_requested or self._held) and not self.stopping.is_set():
                     self._parked = True
                     self._cond.notify_all()
                     self._cond.wait(self.interval_s)
@@ -96,6 +97,13 @@ class Poller:
     def request_pause(self, paused: bool) -> None:
         with self._cond:
             self._pause_requested = paused
+            self._cond.notify_all()
+
+    def hold(self, held: bool) -> None:
+        """Deliver nothing more (after the batch in flight) until released; unlike a pause, a hold
+        is the test's fault injection, and `resume()` does not lift it."""
+        with self._cond:
+            self._held = held
             self._cond.notify_all()
 
     def wait_parked(self, deadline: float) -> bool:

@@ -35,6 +35,16 @@ class MemoryRaw:
         return True
 
 
+class MemoryMarks:
+    """Dirty marks in memory: ingest marks an event's hour (about once per hour per container)."""
+
+    def __init__(self) -> None:
+        self.due: dict[tuple[Any, ...], int] = {}
+
+    def touch(self, site_id: str, tz: str, grain: Any, start_ms: int, due_at_ms: int) -> int:
+        return self.due.setdefault((site_id, grain, start_ms), due_at_ms)
+
+
 class MemorySites:
     def __init__(self, site: Any) -> None:
         self.site = site
@@ -64,7 +74,8 @@ def run() -> list[dict[str, Any]]:
     site = Site(site_id="bench", org_id="o", domain="bench.test", timezone="UTC", retention_days=30,
                 status=SiteStatus.active, created_at=now, updated_at=now)
     raw = MemoryRaw()
-    module.ingestor = lambda: Ingestor(MemorySites(site), VisitorIds(FixedSalts()), raw)  # type: ignore[arg-type]
+    module.ingestor = lambda: Ingestor(MemorySites(site), VisitorIds(FixedSalts()), raw,  # type: ignore[arg-type]
+                                       MemoryMarks())
     rng = random.Random(3)
     events = []
     for i in range(3000):

@@ -54,8 +54,9 @@ def write_units(events: list[RawEvent]) -> dict[str, Any]:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     from moto import mock_aws
 
+    from tally.web.aggregate.marking import Aggregator, Change
     from tally.web.aggregate.marks import DirtyMarks
-    from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
+    from tally.web.aggregate.pipeline import Sealer
     from tally.web.aggregate.raw_store import RawEventStore
     from tally.web.aggregate.rollup_store import RollupStore
     from tally_dev.template import create_tables, load_template

@@ -46,6 +46,15 @@ def get_site(store: SiteStore, org_id: str, site_id: str) -> Site:
     return site
 
 
+def get_counted_site(store: SiteStore, org_id: str, site_id: str) -> Site:
+    """A site whose stats may be read: an active one. A site being deleted answers 404 like a
+    missing one — its data is on its way out, so its old numbers are no answer."""
+    site = get_site(store, org_id, site_id)
+    if site.status is not SiteStatus.active:
+        raise NotFound(f"no site {site_id}")
+    return site
+
+
 def update_site(store: SiteStore, org_id: str, site_id: str, patch: SitePatch, *,
                 now: datetime | None = None) -> Site:
     current = get_site(store, org_id, site_id)

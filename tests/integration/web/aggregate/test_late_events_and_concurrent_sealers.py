@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from tally.web.aggregate.marking import Aggregator, Change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
+from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain, bucket_start

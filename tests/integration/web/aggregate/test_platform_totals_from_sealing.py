@@ -6,8 +6,9 @@ from __future__ import annotations
 import boto3
 
 from tally.public_stats.totals import DynamoTotals
+from tally.web.aggregate.marking import Aggregator, Change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
+from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain, bucket_start

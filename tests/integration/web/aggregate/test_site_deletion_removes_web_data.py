@@ -14,8 +14,9 @@ from tally.sites.model import SiteCreate
 from tally.sites.queue import DynamoDeletionQueue
 from tally.sites.service import create_site, delete_site
 from tally.sites.store import DynamoSiteStore
+from tally.web.aggregate.marking import Aggregator, Change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
+from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.ingest.site_secrets import SiteSecrets

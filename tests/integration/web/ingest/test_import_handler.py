@@ -54,6 +54,26 @@ def test_sending_the_same_import_three_times_in_overlapping_pieces_stores_each_l
     assert raw_count(web_env) == 300
 
 
+def test_an_import_is_acknowledged_only_once_every_hour_it_touches_is_marked_one_write_per_hour(web_env, site):
+    from tally.web.aggregate.marking import hours_touched
+    from tally.web.aggregate.marks import DirtyMarks
+    from tally.web.aggregate.raw_store import from_item
+    from tally.web.aggregate.zones import Grain, bucket_start
+
+    s = site("example.com", timezone="America/Santiago")
+    assert send(s.site_id, lines(300))[0] == 202
+    events = [from_item(i) for i in boto3.client("dynamodb").scan(TableName=web_env["EventsTable"])["Items"]
+              if "n" in i]
+    hours = set().union(*(hours_touched(e, s.timezone) for e in events))
+    days = {bucket_start(Grain.day, h, s.timezone) for h in hours}
+    marks = DirtyMarks(web_env["RollupsTable"])
+    # no stream record was read: every hour the lines can change, and its day, is marked — once each
+    found = {(m.grain, m.start_ms): m.version for grain in (Grain.hour, Grain.day)
+             for m in marks.states(s.site_id, grain, 0, 2**42)}
+    assert found == {**{(Grain.hour, h): 1 for h in hours}, **{(Grain.day, d): 1 for d in days}}
+    assert len(hours) < len(events)
+
+
 def test_imported_visitors_are_stored_only_hashed(web_env, site):
     s = site("example.com")
     send(s.site_id, lines(5))

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tally.web.aggregate.marking import Aggregator, day_due_at, stream_change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Sealer, day_due_at, stream_change
+from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain, bucket_start

@@ -128,3 +128,20 @@ def test_no_raw_ip_or_user_agent_is_stored(web_env, site):
     dump = json.dumps(boto3.client("dynamodb").scan(TableName=web_env["EventsTable"])["Items"])
     assert "203.0.113.77" not in dump
     assert "Windows NT 10.0" not in dump
+
+
+def test_an_event_is_acknowledged_only_once_its_hour_and_day_are_marked_for_the_range_plan(web_env, site):
+    from tally.web.aggregate.marks import DirtyMarks
+    from tally.web.aggregate.zones import Grain, bucket_start
+
+    s = site("marked.test", timezone="Asia/Kolkata")
+    assert post({"n": "pageview", "u": "https://marked.test/", "d": "marked.test"})["statusCode"] == 202
+    assert post({"n": "pageview", "u": "https://marked.test/2", "d": "marked.test"})["statusCode"] == 202
+    [item, _] = stored(web_env)
+    ts_ms = int(item["sk"]["S"].split("#")[0])
+    marks = DirtyMarks(web_env["RollupsTable"])
+    # no stream record was read: ingest marked them itself, once for both events (the container remembers)
+    hour = marks.get(s.site_id, Grain.hour, bucket_start(Grain.hour, ts_ms, "Asia/Kolkata"))
+    day = marks.get(s.site_id, Grain.day, bucket_start(Grain.day, ts_ms, "Asia/Kolkata"))
+    assert hour is not None and day is not None
+    assert (hour.version, hour.sealed, day.sealed) == (1, 0, 0)

@@ -41,8 +41,9 @@ import pytest
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
 from tally.sites.settings import site_store
+from tally.web.aggregate.marking import Aggregator, stream_change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Sealer, SealReport, stream_change
+from tally.web.aggregate.pipeline import Sealer, SealReport
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain

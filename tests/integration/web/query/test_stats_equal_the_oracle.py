@@ -19,8 +19,9 @@ from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
 from tally.sites.settings import site_store
 from tally.web.aggregate.events import RawEvent
+from tally.web.aggregate.marking import Aggregator, stream_change
 from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Sealer, stream_change
+from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import day_bounds

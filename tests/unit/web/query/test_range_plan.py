@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tally.web.aggregate.pipeline import hour_due_at
+from tally.web.aggregate.marking import hour_due_at
 from tally.web.aggregate.zones import HOUR_MS, Grain, day_bounds, hours_of_day
 from tally.web.query.range_plan import MarkState, plan_range
 

@@ -70,6 +70,8 @@
     pollTimer: null,
     lastPoll: 0,
     signedIn: false,
+    pending: null,      // the most hours an answer of this view left out: {hours, retry_after_s}
+    retryTimer: null,
   };
 
   // -- view state in the query string -----------------------------------------------------------------
@@ -266,12 +268,40 @@
     state.range = range;
     setState('loading');
     renderControls();
+    clearTimeout(state.retryTimer);
+    state.pending = null;
+    renderProcessing();
     var jobs = [loadOverview(generation, range), loadChart(generation, range)]
       .concat(state.panels.map(function (panel) { return panel.load(); }));
     Promise.allSettled(jobs).then(function (results) {
       if (generation !== state.generation) return;
       setState(results.some(function (r) { return r.status === 'rejected'; }) ? 'error' : 'ready');
+      if (state.pending) {  // ask again once the sealer had time for the pending hours
+        state.retryTimer = setTimeout(function () {
+          if (generation === state.generation && state.signedIn) loadAll();
+        }, state.pending.retry_after_s * 1000);
+      }
     });
+  }
+
+  // An answer with `complete: false` counts everything but its pending hours (still being
+  // processed, e.g. right after an import): say so, and load the view again after retry_after_s.
+  function noteCompleteness(generation, data) {
+    if (current(generation) && data && data.complete === false && data.pending) {
+      if (!state.pending || data.pending.hours > state.pending.hours) state.pending = data.pending;
+      renderProcessing();
+    }
+    return data;
+  }
+
+  function renderProcessing() {
+    var box = $('processing');
+    var pending = state.pending;
+    box.hidden = !pending;
+    if (!pending) return;
+    var hours = T.formatCount(pending.hours) + (pending.hours === 1 ? ' hour' : ' hours');
+    box.textContent = 'Processing ' + hours + ' of events: the figures below leave '
+      + (pending.hours === 1 ? 'it' : 'them') + ' out for now and update by themselves.';
   }
 
   function current(generation) {
@@ -283,7 +313,8 @@
     cards.setAttribute('aria-busy', 'true');
     cards.classList.add('is-loading');
     try {
-      var data = await T.api(statsPath('overview'), params(range.concat([['compare', 'previous_period']])));
+      var data = noteCompleteness(generation, await T.api(statsPath('overview'),
+        params(range.concat([['compare', 'previous_period']]))));
       if (!current(generation)) return;
       renderCards(data.results);
       renderRange(data.range);
@@ -304,7 +335,8 @@
     box.classList.add('is-loading');
     $('chart-caption').textContent = 'per ' + interval;
     try {
-      var data = await T.api(statsPath('timeseries'), params(range.concat([['interval', interval]])));
+      var data = noteCompleteness(generation, await T.api(statsPath('timeseries'),
+        params(range.concat([['interval', interval]]))));
       if (!current(generation)) return;
       state.series = data;
       drawChart();
@@ -515,8 +547,10 @@
   function buildPanels() {
     state.panels = PANELS.map(function (config) {
       return new T.BreakdownPanel(config, function (property, cursor) {
+        var generation = state.generation;
         return T.api(statsPath('breakdown'), params(state.range.concat([
-          ['property', property], ['limit', ROWS_PER_PAGE], ['cursor', cursor]])));
+          ['property', property], ['limit', ROWS_PER_PAGE], ['cursor', cursor]])))
+          .then(function (data) { return noteCompleteness(generation, data); });
       });
     });
     var holder = $('panels');

@@ -28,6 +28,8 @@ class Mark:
     tz: str
     version: int
     sealed: int
+    #: When the bucket is due for sealing (None: nothing to seal).
+    due_at: int | None = None
 
 
 def _key(site_id: str, grain: Grain, start_ms: int) -> dict[str, Any]:
@@ -41,7 +43,8 @@ def _shard(grain: Grain, site_id: str) -> str:
 def _mark(item: dict[str, Any]) -> Mark:
     grain, start = item["sk"]["S"].split("#")
     return Mark(site_id=item["pk"]["S"].removeprefix("mark#"), grain=Grain(grain), start_ms=int(start),
-                tz=item["tz"]["S"], version=int(item["ver"]["N"]), sealed=int(item.get("sealed", {"N": "0"})["N"]))
+                tz=item["tz"]["S"], version=int(item["ver"]["N"]), sealed=int(item.get("sealed", {"N": "0"})["N"]),
+                due_at=int(item["due_at"]["N"]) if "due_at" in item else None)
 
 
 def mark_pages(client: Any, table_name: str, site_id: str, grain: Grain, start_ms: int, end_ms: int, *,

@@ -1,4 +1,4 @@
-"""The aggregation pipeline: stream records mark buckets dirty; a bounded job seals due buckets.
+"""The aggregation pipeline: stream records mark buckets dirty (`marking`); a bounded job seals due buckets.
 
 Why this shape (see README, Architecture): raw events are the only truth, stored once under
 deterministic keys. Nothing downstream increments a counter; every rollup is recomputed from raw
@@ -11,100 +11,29 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from tally.web.aggregate.events import RawEvent
+from tally.web.aggregate.marking import LATENESS_MS, day_due_at
 from tally.web.aggregate.marks import DirtyMarks, Mark
-from tally.web.aggregate.raw_store import RawEventStore, from_item
+from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup import Rollup
 from tally.web.aggregate.rollup_store import RollupStore, StaleSeal, fingerprint
-from tally.web.aggregate.sealing import LOOKBACK_MS, NotSettled, seal_day, seal_hour
+from tally.web.aggregate.seal_requests import SealRequests
+from tally.web.aggregate.sealing import LOOKBACK_MS, MAX_LOOKAHEAD_MS, NotSettled, seal_day, seal_hour, visit_window
 from tally.web.aggregate.spans import SpanStore, rebuild_spans
 from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
 from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
 
-#: How late an event may arrive and still be sealed with its hour the first time.
-LATENESS_MS = 2 * 60_000
 POSTPONE_MS = 5 * 60_000
 DAY_RETRY_MS = 60_000
-MAX_LOOKAHEAD_MS = 24 * HOUR_MS
-
-
-def hour_due_at(start_ms: int, tz: str) -> int:
-    return bucket_end(Grain.hour, start_ms, tz) + VISIT_GAP_MS + LATENESS_MS
-
-
-def day_due_at(start_ms: int, tz: str) -> int:
-    return bucket_end(Grain.day, start_ms, tz) + VISIT_GAP_MS + LATENESS_MS
-
-
-def hours_touched(event: RawEvent, tz: str) -> set[int]:
-    """Hours whose rollup an event can change: its own, the one a visit it precedes may start in,
-    and the one a visit it continues may have started in (a late event lengthening a sealed visit:
-    marked, that hour is read raw until resealed; a visit begun even earlier is corrected by the
-    seal's cascade)."""
-    return {bucket_start(Grain.hour, event.ts_ms + offset, tz) for offset in (-VISIT_GAP_MS, 0, VISIT_GAP_MS)}
 
 
 def _contains(visit: Visit, event_id: str, events: list[RawEvent]) -> bool:
     """Whether `event_id` belongs to `visit` (events between its first and last with one of its keys)."""
     return any(e.event_id == event_id and visit.first.sort_key <= e.sort_key <= visit.last.sort_key
                and (e.visitor in visit.keys or e.alt_visitor in visit.keys) for e in events)
-
-
-@dataclass(frozen=True)
-class Change:
-    """A raw event as a stream record carries it, with its site's time zone."""
-
-    event: RawEvent
-    tz: str
-
-
-def stream_change(record: dict[str, Any]) -> Change | None:
-    """The raw event of a DynamoDB stream record; None for records that aren't new raw events."""
-    image = record.get("dynamodb", {}).get("NewImage")
-    if record.get("eventName") not in ("INSERT", "MODIFY") or not image or "n" not in image:
-        return None  # removals (TTL, deletion) and dedupe claims change no rollup
-    return Change(from_item(image), image.get("z", {}).get("S", "UTC"))
-
-
-#: A bucket due later than this needs no new mark: no seal of it can have started yet.
-SKIP_MARGIN_MS = 10 * 60_000
-
-
-@dataclass
-class Aggregator:
-    """Marks the hours that changed. A container remembers the due times it has seen, so that an hour
-    receiving events all along is marked about once, not once per batch: until a bucket is nearly due,
-    no seal can start, so the pending seal will read every event stored before it.
-    """
-
-    marks: DirtyMarks
-    now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
-    _due: dict[tuple[str, Grain, int], int] = field(default_factory=dict)
-
-    def mark(self, changes: Iterable[Change]) -> int:
-        """Touch every hour the events can change, once per hour per batch. Returns marks written."""
-        touched: dict[tuple[str, Grain, int], str] = {}
-        for change in changes:
-            for hour in hours_touched(change.event, change.tz):
-                # The day first: while any of its hours is changed and not yet resealed, the day is
-                # not current either, so a reader never takes a day rollup that misses an event.
-                touched[(change.event.site_id, Grain.day, bucket_start(Grain.day, hour, change.tz))] = change.tz
-                touched[(change.event.site_id, Grain.hour, hour)] = change.tz
-        now = self.now_ms()
-        written = 0
-        for (site_id, grain, start), tz in sorted(touched.items(), key=lambda kv: (kv[0][1] is Grain.hour, kv[0])):
-            if self._due.get((site_id, grain, start), 0) - now > SKIP_MARGIN_MS:
-                continue
-            due_at = hour_due_at(start, tz) if grain is Grain.hour else day_due_at(start, tz)
-            self._due[(site_id, grain, start)] = self.marks.touch(site_id, tz, grain, start, due_at)
-            written += 1
-        if len(self._due) > 50_000:  # bounded memory: forget buckets long due
-            self._due = {k: v for k, v in self._due.items() if v - now > SKIP_MARGIN_MS}
-        return written
 
 
 @dataclass
@@ -125,14 +54,22 @@ class Sealer:
     rollups: RollupStore
     now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
     spans: SpanStore | None = None
+    requests: SealRequests | None = None
 
     def __post_init__(self) -> None:
-        if self.spans is None:  # spans live next to the rollups, on the same connection
+        # spans and seal requests live next to the rollups, on the same connection
+        if self.spans is None:
             self.spans = SpanStore(self.rollups.table_name, self.rollups._client)
+        if self.requests is None:
+            self.requests = SealRequests(self.rollups.table_name, self.rollups._client)
 
     def run(self, *, deadline: Callable[[], bool], page: int = 50) -> SealReport:
-        """Seal due hours, then due days, until nothing is due or `deadline()` says stop."""
+        """Seal the due hours stats queries asked for, then due hours, then due days, until nothing is
+        due or `deadline()` says stop."""
         report = SealReport()
+        if not self._serve_requests(report, deadline):
+            report.remaining = True
+            return report
         for grain in (Grain.hour, Grain.day):
             while not deadline():
                 due = self.marks.due(grain, self.now_ms(), page)
@@ -151,10 +88,26 @@ class Sealer:
                 report.remaining = True
         return report
 
+    def _serve_requests(self, report: SealReport, deadline: Callable[[], bool]) -> bool:
+        """Seal the due hours of the spans stats queries could not read within their bound (see
+        `tally.web.aggregate.seal_requests`); False when `deadline()` stopped it."""
+        assert self.requests is not None
+        for request in self.requests.pending():
+            for start, end in request.spans:
+                for mark in self.marks.states(request.site_id, Grain.hour, start, end):
+                    if deadline():
+                        return False
+                    if mark.version > mark.sealed:
+                        self._seal(mark, report)
+            self.requests.served(request)
+        return True
+
     def _seal(self, mark: Mark, report: SealReport) -> None:
         current = self.marks.get(mark.site_id, mark.grain, mark.start_ms)
         if current is None or current.version <= current.sealed:
             return
+        if current.due_at is not None and current.due_at > self.now_ms():
+            return  # not due (a request, or a stale index entry): no seal may start before its due time
         counts = None
         try:
             if current.grain is Grain.hour:
@@ -177,16 +130,7 @@ class Sealer:
     def seal_hour(self, mark: Mark, report: SealReport) -> None:
         start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
         settled_ms = self.now_ms() - LATENESS_MS
-        window_end = end
-        events = list(self.raw.window(mark.site_id, start - LOOKBACK_MS, window_end))
-        while True:  # read on until every visit that starts in the hour has ended
-            open_until = max((v.last.ts_ms + VISIT_GAP_MS for v in build_visits(events)
-                              if start <= v.start_ms < end), default=0)
-            if open_until <= window_end or window_end >= min(settled_ms, end + MAX_LOOKAHEAD_MS):
-                break
-            following = min(window_end + HOUR_MS, settled_ms)
-            events.extend(self.raw.window(mark.site_id, window_end, following))
-            window_end = following
+        events, window_end = visit_window(lambda a, b: self.raw.window(mark.site_id, a, b), start, end, settled_ms)
         sealed = seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end))
         previous = self.rollups.write(sealed.hour, mark.version, sealed.minutes)
         if previous == fingerprint(sealed.hour):

@@ -15,7 +15,7 @@ from typing import Any
 
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
-from tally.web.aggregate.pipeline import Aggregator, Change, stream_change
+from tally.web.aggregate.marking import Aggregator, Change, stream_change
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,17 @@ clock (minus the allowed lateness), whichever the caller passes as `settled_ms`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.rollup import Rollup, compute_rollup, merge_rollups
 from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
-from tally.web.aggregate.zones import MINUTE_MS, Grain, bucket_end, day_bounds, day_of, hours_of_day
+from tally.web.aggregate.zones import HOUR_MS, MINUTE_MS, Grain, bucket_end, day_bounds, day_of, hours_of_day
 
 LOOKBACK_MS = VISIT_GAP_MS
+#: How far past a bucket the events of its visits are followed (a visit longer than this is cut).
+MAX_LOOKAHEAD_MS = 24 * HOUR_MS
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,28 @@ class NotSettled(Exception):
     def __init__(self, message: str = "", *, retry_in_ms: int | None = None) -> None:
         super().__init__(message)
         self.retry_in_ms = retry_in_ms
+
+
+def visit_window(read: Callable[[int, int], Iterable[RawEvent]], start_ms: int, end_ms: int,
+                 until_ms: int) -> tuple[list[RawEvent], int]:
+    """The events that decide the visits starting in [start_ms, end_ms), and where the read stopped.
+
+    `read(a, b)` gives the events of [a, b). Read from 30 minutes before the start (an event there
+    means a visit did not start in the bucket), then on an hour at a time until every visit that
+    starts in the bucket has ended, `until_ms` (the clock: nothing later exists or is settled) or
+    the lookahead limit. The sealer and the stats reader both read raw events this way.
+    """
+    window_end = min(end_ms, until_ms)
+    events = list(read(start_ms - LOOKBACK_MS, window_end))
+    limit = min(until_ms, end_ms + MAX_LOOKAHEAD_MS)
+    while True:
+        open_until = max((v.last.ts_ms + VISIT_GAP_MS for v in build_visits(events)
+                          if start_ms <= v.start_ms < end_ms), default=0)
+        if open_until <= window_end or window_end >= limit:
+            return events, window_end
+        following = min(window_end + HOUR_MS, limit)
+        events.extend(read(window_end, following))
+        window_end = following
 
 
 def seal_hour(site_id: str, tz: str, hour_start_ms: int, window: Iterable[RawEvent], settled_ms: int) -> SealedHour:

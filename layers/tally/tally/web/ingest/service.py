@@ -1,7 +1,8 @@
 """Accepting one live event: drop bots, enrich, hash the visitor, store a raw event per site.
 
 Nothing here keeps an IP address or a User-Agent: they are used for the bot check, the client
-description and the visitor hash, then forgotten. An event is only acknowledged once stored.
+description and the visitor hash, then forgotten. An event is only acknowledged once stored and
+its hour marked (so that queries see it before the stream is processed).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from tally.ops.recorder import record_failure
 from tally.platform.errors import ServiceUnavailable
 from tally.sites.model import Site, SiteStatus
 from tally.web.aggregate.events import RawEvent
+from tally.web.aggregate.marking import Aggregator, Change, own_hour
+from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.enrich.bots import is_bot
 from tally.web.enrich.geo import GeoIpReader, country_from
@@ -58,11 +61,15 @@ def event_id_for(meta: RequestMeta, index: int, client_id: str | None, site_id: 
 
 
 class Ingestor:
-    def __init__(self, sites: SiteLookup, visitor_ids: VisitorIds, raw: RawEventStore,
+    def __init__(self, sites: SiteLookup, visitor_ids: VisitorIds, raw: RawEventStore, marks: DirtyMarks,
                  geoip: GeoIpReader | None = None) -> None:
         self.sites = sites
         self.visitor_ids = visitor_ids
         self.raw = raw
+        # Its hour is marked before an event is stored (about once per hour per container, see
+        # Aggregator): a query sees it however far the stream lags, and no seal of the hour can
+        # start before the hour is over, so marking first cannot let a seal miss it.
+        self.hours = Aggregator(marks, touched=own_hour)
         self.geoip = geoip
 
     def accept(self, payload: EventPayload, meta: RequestMeta) -> IngestResult:
@@ -91,6 +98,7 @@ class Ingestor:
             )
             expires_at = meta.received_ms // 1000 + site.retention_days * 86_400
             try:
+                self.hours.mark([Change(event, site.timezone)])
                 is_new = self.raw.put(event, expires_at, tz=site.timezone, client_id=payload.client_id)
             except Exception as error:  # not stored: answer 503 so that the client retries
                 record_failure(OpsKind.ingest, "store-event", error, org_id=site.org_id,

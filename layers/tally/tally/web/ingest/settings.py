@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings
 
 class IngestSettings(BaseSettings):
     events_table: str
+    #: where the dirty marks live: ingest and import mark the hours they write
+    rollups_table: str
 
 
 @cache

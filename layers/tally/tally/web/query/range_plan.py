@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tally.web.aggregate.pipeline import day_due_at, hour_due_at
+from tally.web.aggregate.marking import day_due_at, hour_due_at
 from tally.web.aggregate.zones import Grain, bucket_end, bucket_start
 
 

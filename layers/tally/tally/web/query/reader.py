@@ -1,25 +1,34 @@
 """Carrying out a range plan: the rollups and raw events it names, as one rollup per piece.
 
-Raw runs are computed as the sealer would: events from 30 minutes before the run (so a visit that
-began earlier is not taken for a new one), and on after it until every visit that starts in the run
-has ended (or up to now), so a visit is counted in the piece of its start with its whole duration.
+Raw runs are computed as the sealer would (`tally.web.aggregate.sealing.visit_window`): events from
+30 minutes before the run (so a visit that began earlier is not taken for a new one), and on after
+it until every visit that starts in the run has ended (or up to now), so a visit is counted in the
+piece of its start with its whole duration.
+
+Raw reads are bounded: one query reads at most `raw_limit` raw events (a site's unsealed hours can
+hold any number, e.g. right after a large import). Raw runs are read newest first, in chunks of at
+most RAW_CHUNK_HOURS hours; a chunk whose read would pass the bound is left out whole and recorded
+in `pending`, so an answer is exact over everything but the pending spans, which it names (see
+`tally.web.query.completeness`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup import Rollup, Stats, compute_rollup
 from tally.web.aggregate.rollup_store import RollupStore
-from tally.web.aggregate.sealing import LOOKBACK_MS
+from tally.web.aggregate.seal_requests import SealRequests
+from tally.web.aggregate.sealing import visit_window
 from tally.web.aggregate.spans import SpanStore, cover, digest, span_days
-from tally.web.aggregate.visits import VISIT_GAP_MS, build_visits
+from tally.web.aggregate.visits import build_visits
 from tally.web.aggregate.zones import (
-    HOUR_MS,
     MINUTE_MS,
     Grain,
     bucket_end,
@@ -31,7 +40,13 @@ from tally.web.aggregate.zones import (
 from tally.web.query.answers import AnswerStore, SettledRange
 from tally.web.query.range_plan import MarkReader, RangePlan, join_adjacent, plan_range
 
-MAX_LOOKAHEAD_MS = 24 * HOUR_MS
+#: Raw runs are read in chunks of at most this many hours: the unit a bounded query leaves pending.
+RAW_CHUNK_HOURS = 6
+logger = Logger(child=True)
+
+
+class RawReadLimit(Exception):
+    """The query has read as many raw events as it may."""
 
 
 @dataclass
@@ -43,6 +58,21 @@ class StatsSources:
     spans: SpanStore | None = None
     answers: AnswerStore | None = None
     raw_events_read: int = 0
+    #: The most raw events one query reads (None: unbounded); see the module docstring.
+    raw_limit: int | None = None
+    #: [start, end) spans left out because the raw read bound was reached: the answer lacks them.
+    pending: list[tuple[int, int]] = field(default_factory=list)
+    #: Where the pending spans are asked to be sealed first (None: not asked).
+    seal_requests: SealRequests | None = None
+
+    def ask_sealing(self, site_id: str) -> None:
+        """Ask the sealer to seal the pending spans first; a hint, so a failure only goes to the log."""
+        if not self.pending or self.seal_requests is None:
+            return
+        try:
+            self.seal_requests.ask(site_id, self.pending, self.now_ms())
+        except Exception:  # the answer stands without it; the sealer gets there anyway
+            logger.exception("could not ask for the pending hours to be sealed first")
 
     @property
     def read_units(self) -> float:
@@ -142,8 +172,9 @@ class StatsSources:
             wanted = {start for start, _ in spans}
             for run_start, run_end in join_adjacent(spans):
                 pieces.extend(r for r in read(site_id, grain, run_start, run_end) if r.start_ms in wanted)
-        for run_start, run_end in plan.raw:
-            pieces.extend(self._raw_run(site_id, site_tz, run_start, run_end, dimensions))
+        for run_start, run_end in self._raw_chunks(plan.raw, site_tz):
+            pieces.extend(self._bounded(run_start, run_end, lambda a, b: self._raw_run(site_id, site_tz, a, b,
+                                                                                        dimensions)))
         return sorted(pieces, key=lambda r: r.start_ms)
 
     def minute_pieces(self, site_id: str, site_tz: str, plan: RangePlan) -> list[Rollup]:
@@ -151,28 +182,46 @@ class StatsSources:
         pieces: list[Rollup] = []
         for run_start, run_end in join_adjacent(plan.hours):
             pieces.extend(self.rollups.read_minutes(site_id, run_start, run_end))
-        for run_start, run_end in plan.raw:
-            pieces.extend(self._raw_run(site_id, site_tz, run_start, run_end, False, minutes=True))
+        for run_start, run_end in self._raw_chunks(plan.raw, site_tz):
+            pieces.extend(self._bounded(run_start, run_end, lambda a, b: self._raw_run(site_id, site_tz, a, b, False,
+                                                                                        minutes=True)))
         return sorted(pieces, key=lambda r: r.start_ms)
 
-    def _window(self, site_id: str, start_ms: int, end_ms: int) -> list[RawEvent]:
-        events = list(self.raw.window(site_id, start_ms, end_ms))
-        self.raw_events_read += len(events)
-        return events
+    @staticmethod
+    def _raw_chunks(runs: list[tuple[int, int]], tz: str) -> list[tuple[int, int]]:
+        """The raw runs cut into chunks of at most RAW_CHUNK_HOURS site hours, newest first (today's
+        open hours are read before a backlog of older ones)."""
+        chunks: list[tuple[int, int]] = []
+        for run_start, run_end in runs:
+            start = run_start
+            while start < run_end:
+                end = start
+                for _ in range(RAW_CHUNK_HOURS):
+                    end = min(bucket_end(Grain.hour, bucket_start(Grain.hour, end, tz), tz), run_end)
+                    if end == run_end:
+                        break
+                chunks.append((start, end))
+                start = end
+        return sorted(chunks, reverse=True)
+
+    def _bounded(self, start: int, end: int, compute: Callable[[int, int], Iterable[Rollup]]) -> list[Rollup]:
+        """The chunk's pieces, or none and the chunk pending when the raw read bound is reached."""
+        try:
+            return list(compute(start, end))
+        except RawReadLimit:
+            self.pending.append((start, end))
+            return []
+
+    def _window(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
+        for event in self.raw.window(site_id, start_ms, end_ms):
+            self.raw_events_read += 1
+            if self.raw_limit is not None and self.raw_events_read > self.raw_limit:
+                raise RawReadLimit
+            yield event
 
     def _raw_run(self, site_id: str, tz: str, start: int, end: int, dimensions: bool, *,
                  minutes: bool = False) -> Iterable[Rollup]:
-        now = self.now_ms()
-        window_end = min(end, now)
-        events = self._window(site_id, start - LOOKBACK_MS, window_end)
-        while True:  # read on until every visit that starts in the run has ended
-            open_until = max((v.last.ts_ms + VISIT_GAP_MS for v in build_visits(events)
-                              if start <= v.start_ms < end), default=0)
-            if open_until <= window_end or window_end >= min(now, end + MAX_LOOKAHEAD_MS):
-                break
-            following = min(window_end + HOUR_MS, now)
-            events.extend(self._window(site_id, window_end, following))
-            window_end = following
+        events, _ = visit_window(lambda a, b: self._window(site_id, a, b), start, end, self.now_ms())
         events.sort(key=lambda e: e.ts_ms)
         stamps = [e.ts_ms for e in events]
         visits = sorted((v for v in build_visits(events) if start <= v.start_ms < end), key=lambda v: v.start_ms)

@@ -10,6 +10,7 @@ import base64
 import json
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -28,6 +29,7 @@ from tally.web.aggregate.zones import (
     zone,
 )
 from tally.web.query.answers import ROWS_PER_CHUNK, SettledRange, answer_key, chunks_of, decode_values, encode_values
+from tally.web.query.completeness import Completeness, completeness
 from tally.web.query.metrics import (
     Metrics,
     MetricValue,
@@ -67,7 +69,7 @@ def _range_out(days: DateRange) -> RangeOut:
     return RangeOut(date_from=days.first, date_to=days.last, tz=days.tz)
 
 
-class Overview(BaseModel):
+class Overview(Completeness):
     site_id: str
     range: RangeOut
     previous_range: RangeOut | None = None
@@ -84,7 +86,7 @@ class TimeseriesPoint(BaseModel):
     visit_duration: int
 
 
-class Timeseries(BaseModel):
+class Timeseries(Completeness):
     site_id: str
     range: RangeOut
     interval: Interval
@@ -101,7 +103,7 @@ class BreakdownRow(BaseModel):
     visit_duration: int | None = None
 
 
-class Breakdown(BaseModel):
+class Breakdown(Completeness):
     site_id: str
     range: RangeOut
     property: str
@@ -118,6 +120,12 @@ class Realtime(BaseModel):
     site_id: str
     visitors: int = Field(description="Distinct visitors with an event in the last 5 minutes.")
     pages: list[RealtimePage] = Field(description="Where they are: each visitor's latest page, most visitors first.")
+
+
+def _state(sources: StatsSources, site_id: str) -> dict[str, Any]:
+    """The answer's `complete`/`pending` fields; what it left out is asked to be sealed first."""
+    sources.ask_sealing(site_id)
+    return completeness(sources.pending)
 
 
 # -- overview ---------------------------------------------------------------------------------------
@@ -139,7 +147,8 @@ def overview(sources: StatsSources, site_id: str, site_tz: str, days: DateRange,
     previous = days.previous() if compare else None
     before = _metrics(sources, site_id, site_tz, previous) if previous else None
     return Overview(site_id=site_id, range=_range_out(days),
-                    previous_range=_range_out(previous) if previous else None, results=compared(current, before))
+                    previous_range=_range_out(previous) if previous else None, results=compared(current, before),
+                    **_state(sources, site_id))
 
 
 # -- time series ------------------------------------------------------------------------------------
@@ -238,7 +247,8 @@ def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRang
         buckets.setdefault(_point_key(interval, piece.start_ms, days.tz), Stats()).merge(piece.totals)
     points = [TimeseriesPoint(date=key, **(sealed_points.get(key) or metrics_of(stats)).model_dump())
               for key, stats in buckets.items()]
-    return Timeseries(site_id=site_id, range=_range_out(days), interval=interval, results=points)
+    return Timeseries(site_id=site_id, range=_range_out(days), interval=interval, results=points,
+                      **_state(sources, site_id))
 
 
 # -- breakdown --------------------------------------------------------------------------------------
@@ -364,7 +374,8 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
         page, total = rows[offset:offset + limit], len(rows)
     more = offset + limit < total
     return Breakdown(site_id=site_id, range=_range_out(days), property=name, results=page,
-                     next_cursor=encode_cursor(offset + limit, name, days) if more else None)
+                     next_cursor=encode_cursor(offset + limit, name, days) if more else None,
+                     **_state(sources, site_id))
 
 
 # -- realtime ---------------------------------------------------------------------------------------

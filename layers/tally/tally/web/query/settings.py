@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings
 
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
+from tally.web.aggregate.seal_requests import SealRequests
 from tally.web.aggregate.spans import SpanStore
 from tally.web.query.answers import AnswerStore
 from tally.web.query.range_plan import DynamoMarkReader
@@ -18,6 +19,9 @@ from tally.web.query.reader import StatsSources
 class StatsSettings(BaseSettings):
     events_table: str
     rollups_table: str
+    #: the most raw events (of hours not sealed yet) one query reads; past it the answer is
+    #: incomplete and says so (see tally.web.query.completeness)
+    raw_events_per_query: int = 10_000
 
 
 @cache
@@ -36,4 +40,6 @@ def stats_sources() -> StatsSources:
                         raw=RawEventStore(settings.events_table, client),
                         spans=SpanStore(settings.rollups_table, client),
                         answers=AnswerStore(settings.rollups_table, client),
-                        now_ms=lambda: int(time.time() * 1000))
+                        now_ms=lambda: int(time.time() * 1000),
+                        raw_limit=settings.raw_events_per_query,
+                        seal_requests=SealRequests(settings.rollups_table, client))
