@@ -18,6 +18,7 @@ from tally.sites.model import SiteStatus
 from tally.sites.settings import site_store
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.raw_store import RawEventStore
+from tally.web.ingest.api_docs import import_body
 from tally.web.ingest.imports import MAX_BYTES, Importer
 from tally.web.ingest.settings import ingest_settings
 from tally.web.ingest.site_secrets import SiteSecrets
@@ -46,7 +47,8 @@ def importer() -> Importer:
 
 
 @app.post("/api/v1/sites/<site_id>/events/import", summary="Import historic events (NDJSON)",
-          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}})
+          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}},
+          openapi_extensions=import_body())
 @tracer.capture_method
 def import_events(site_id: str) -> Response[ImportResult]:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.org_admin)

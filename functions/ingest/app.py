@@ -16,6 +16,7 @@ from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.enrich.network import client_ip
 from tally.web.enrich.settings import enrich_settings, geoip_reader
+from tally.web.ingest.api_docs import event_body
 from tally.web.ingest.payload import MAX_BODY_BYTES, parse_event
 from tally.web.ingest.service import Ingestor, RequestMeta
 from tally.web.ingest.settings import ingest_settings
@@ -32,7 +33,8 @@ def ingestor() -> Ingestor:
 
 
 @app.post("/api/event", summary="Record an event (Plausible's Events API)", tags=["web analytics"],
-          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}})
+          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}},
+          openapi_extensions=event_body())
 @tracer.capture_method
 def record_event() -> Response[str]:
     event = app.current_event
