@@ -15,6 +15,7 @@ from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.model import SiteStatus
 from tally.sites.wiring import site_store
+from tally.web.ingest.api_docs import import_body
 from tally.web.ingest.import_wiring import importer
 from tally.web.ingest.imports import MAX_BYTES
 
@@ -34,7 +35,8 @@ class ImportResult(BaseModel):
 
 
 @app.post("/api/v1/sites/<site_id>/events/import", summary="Import historic events (NDJSON)",
-          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}})
+          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}},
+          openapi_extensions=import_body())
 @tracer.capture_method
 def import_events(site_id: str) -> Response[ImportResult]:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.org_admin)

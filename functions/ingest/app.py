@@ -11,6 +11,7 @@ from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.web.enrich.network import client_ip
 from tally.web.enrich.settings import enrich_settings
+from tally.web.ingest.api_docs import event_body
 from tally.web.ingest.payload import MAX_BODY_BYTES, parse_event
 from tally.web.ingest.service import RequestMeta
 from tally.web.ingest.wiring import ingestor
@@ -19,7 +20,8 @@ app = TallyResolver(max_body_bytes=MAX_BODY_BYTES, on_unexpected=record_api_fail
 
 
 @app.post("/api/event", summary="Record an event (Plausible's Events API)", tags=["web analytics"],
-          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}})
+          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}},
+          openapi_extensions=event_body())
 @tracer.capture_method
 def record_event() -> Response[str]:
     event = app.current_event
