@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 
-from tally.public_stats.totals import DynamoTotals
+from tally.totals.store import DynamoTotals
 from tally.web.aggregate.marking import Aggregator, Change
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Sealer
