@@ -33,7 +33,7 @@ def _range(site_id: str, period: str, date: str | None, date_from: str | None, d
     and the stores."""
     caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
     site = get_counted_site(site_store(), caller.org_id, site_id)
-    sources = stats_sources()
+    sources = stats_sources(time_left_ms=app.lambda_context.get_remaining_time_in_millis())
     days = parse_range(period, tz or site.timezone, sources.now_ms(), on=date, from_=date_from, to=date_to)
     return site.timezone, days, sources
 

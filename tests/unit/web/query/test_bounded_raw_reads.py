@@ -1,5 +1,5 @@
 """Bounded raw reads: whatever the events and the bound, an answer counts exactly what lies outside
-the spans it names as pending, reads at most the bound (plus the one event that stops it), and
+the spans it names as pending, reads at most the bound, and
 leaves the oldest hours pending first."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def test_an_answer_counts_exactly_what_lies_outside_its_pending_spans(drawn, lim
 
     assert sum(p.totals.pageviews for p in pieces) == sum(e.is_pageview for e in events if outside(e.ts_ms))
     assert sum(p.totals.visits for p in pieces) == sum(1 for v in build_visits(events) if outside(v.start_ms))
-    assert sources.raw_events_read <= limit + 1
+    assert sources.raw_events_read <= limit
     if sources.pending and pieces:  # the oldest hours are left out, the newest read
         assert max(b for _, b in sources.pending) <= min(p.start_ms for p in pieces)
     state = completeness(sources.pending)
@@ -65,3 +65,15 @@ def test_without_a_bound_nothing_is_pending():
     pieces = sources.pieces("s", TZ, RangePlan(START, START + HOURS * HOUR_MS,
                                                 raw=[(START, START + HOURS * HOUR_MS)]), dimensions=False)
     assert sum(p.totals.pageviews for p in pieces) == 100 and sources.pending == []
+
+
+def test_raw_reads_stop_when_the_querys_time_for_them_is_spent():
+    events = [RawEvent(f"e{i}", "s", START + i * 600_000, "pageview", f"v{i}") for i in range(100)]
+    ticks = iter(range(1_000))  # every event read takes one tick of the fake clock
+    sources = StatsSources(marks=None, rollups=None, raw=FakeRaw(events),  # type: ignore[arg-type]
+                           now_ms=lambda: START + 40 * HOUR_MS, read_until=30, clock=lambda: next(ticks))
+    pieces = sources.pieces("s", TZ, RangePlan(START, START + HOURS * HOUR_MS,
+                                                raw=[(START, START + HOURS * HOUR_MS)]), dimensions=False)
+    counted = sum(p.totals.pageviews for p in pieces)
+    assert 0 < counted < 100 and sources.pending  # the newest hours, and the rest named as pending
+    assert counted == sum(1 for e in events if not any(a <= e.ts_ms < b for a, b in sources.pending))

@@ -6,7 +6,8 @@ it until every visit that starts in the run has ended (or up to now), so a visit
 piece of its start with its whole duration.
 
 Raw reads are bounded: one query reads at most `raw_limit` raw events (a site's unsealed hours can
-hold any number, e.g. right after a large import). Raw runs are read newest first, in chunks of at
+hold any number, e.g. right after a large import), and none after `read_until` (a share of the
+invocation's time: a slow store must not turn into a timeout either). Raw runs are read newest first, in chunks of at
 most RAW_CHUNK_HOURS hours; a chunk whose read would pass the bound is left out whole and recorded
 in `pending`, so an answer is exact over everything but the pending spans, which it names (see
 `tally.web.query.completeness`).
@@ -14,6 +15,7 @@ in `pending`, so an answer is exact over everything but the pending spans, which
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ logger = Logger(child=True)
 
 
 class RawReadLimit(Exception):
-    """The query has read as many raw events as it may."""
+    """The query has read as many raw events as it may, or spent the time it may on them."""
 
 
 @dataclass
@@ -60,6 +62,9 @@ class StatsSources:
     raw_events_read: int = 0
     #: The most raw events one query reads (None: unbounded); see the module docstring.
     raw_limit: int | None = None
+    #: No raw event is read once `clock()` passes this (None: no time bound).
+    read_until: float | None = None
+    clock: Callable[[], float] = time.monotonic
     #: [start, end) spans left out because the raw read bound was reached: the answer lacks them.
     pending: list[tuple[int, int]] = field(default_factory=list)
     #: Where the pending spans are asked to be sealed first (None: not asked).
@@ -214,9 +219,11 @@ class StatsSources:
 
     def _window(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
         for event in self.raw.window(site_id, start_ms, end_ms):
-            self.raw_events_read += 1
-            if self.raw_limit is not None and self.raw_events_read > self.raw_limit:
+            if self.raw_limit is not None and self.raw_events_read >= self.raw_limit:
                 raise RawReadLimit
+            if self.read_until is not None and self.clock() > self.read_until:
+                raise RawReadLimit
+            self.raw_events_read += 1
             yield event
 
     def _raw_run(self, site_id: str, tz: str, start: int, end: int, dimensions: bool, *,
