@@ -208,3 +208,26 @@ def test_load_more_follows_next_cursor_and_an_api_error_shows_its_message(tab: T
     expect(rows.nth(12).locator(".label")).to_have_text("/p2")
     expect(tab.page.locator("#panel-countries tbody")).to_have_text("Could not load: property: no, not today")
     assert [e for e in tab.console_errors() if "422" not in e] == []
+
+
+def test_an_incomplete_answer_shows_processing_n_hours_and_the_view_loads_again(tab: Tab, dashboard: Dashboard):
+    """The overview is answered incomplete once (as right after a large import): the page says how many
+    hours are still being processed, asks again after `retry_after_s`, and drops the notice when complete."""
+    answers: list[str] = []
+
+    def overview(route):
+        response = route.fetch()
+        body = response.json()
+        if not answers:
+            body.update(complete=False, pending={"hours": 37, "retry_after_s": 1, "spans": [
+                {"from": "2024-01-01T00:00:00Z", "to": "2024-01-02T13:00:00Z"}]})
+        answers.append("incomplete" if not answers else "complete")
+        route.fulfill(response=response, json=body)
+
+    tab.page.route("**/stats/overview?*", overview)
+    tab.page.goto(dashboard.sign_in_url())
+    notice = tab.page.locator("#processing")
+    expect(notice).to_have_text(re.compile(r"^Processing 37 hours of events"), timeout=20_000)
+    expect(notice).to_be_hidden(timeout=20_000)  # asked again after 1 s: complete
+    wait_until_ready(tab)
+    assert answers[:2] == ["incomplete", "complete"]
