@@ -59,9 +59,12 @@ def sqs_client() -> SQSClient:
 
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
+    from tally.platform.entities import forget_bindings
+
     for client in (dynamodb_resource, dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
                    sqs_client):
         client.cache_clear()
+    forget_bindings()  # bound models hold a connection to the old endpoint
 
 
 def is_conditional_check_failure(error: BaseException) -> bool:
