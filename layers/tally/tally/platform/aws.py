@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
     from mypy_boto3_sqs.client import SQSClient
-
-
-@cache
-def dynamodb_resource() -> DynamoDBServiceResource:
-    import boto3
-
-    return boto3.resource("dynamodb")
 
 
 @cache
@@ -61,7 +53,7 @@ def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
     from tally.platform.entities import forget_bindings
 
-    for client in (dynamodb_resource, dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
+    for client in (dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
                    sqs_client):
         client.cache_clear()
     forget_bindings()  # bound models hold a connection to the old endpoint
