@@ -82,10 +82,12 @@ def _clear_settings_caches() -> None:
     from tally.sites.counting import counting_site_store
     from tally.sites.deletion_settings import site_deletion_settings
     from tally.sites.settings import site_store, sites_settings
+    from tally.web.aggregate.rebucket_requests import rebucket_requests
+    from tally.web.aggregate.rebucket_settings import rebucket_settings
     from tally.web.visitors.settings import visitor_settings
     from tally.web.visitors.wiring import salt_store, visitor_ids
 
-    for cached in (visitor_settings, salt_store, visitor_ids,
+    for cached in (visitor_settings, salt_store, visitor_ids, rebucket_requests, rebucket_settings,
                    auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
                    fail_fast_client, sites_settings, site_store, site_deletion_settings, counting_site_store):
         cached.cache_clear()
