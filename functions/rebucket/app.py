@@ -1,6 +1,5 @@
 """Scheduled: after a site changes time zone, carry its hours and days into the new zone (bounded, resumable)."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -8,23 +7,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
 from tally.platform.observability import logger, metrics, tracer
-from tally.sites.settings import site_store
-from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.rebucket import Rebucketer
-from tally.web.aggregate.rebucket_requests import rebucket_requests
-from tally.web.aggregate.rebucket_settings import rebucket_settings
-
-
-@cache
-def rebucketer() -> Rebucketer:
-    return Rebucketer(rebucket_requests(), DirtyMarks(rebucket_settings().rollups_table), site_store())
+from tally.web.aggregate.rebucket_job_settings import rebucket_job_settings
+from tally.web.aggregate.rebucket_wiring import rebucketer
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = rebucket_settings()
+    settings = rebucket_job_settings()
     try:
         report = rebucketer().run(deadline=lambda: context.get_remaining_time_in_millis() < settings.job_reserve_ms,
                                   page=settings.job_page_size)

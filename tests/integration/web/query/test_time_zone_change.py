@@ -21,11 +21,11 @@ import pytest
 
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Aggregator, Sealer, stream_change
 from tally.web.aggregate.raw_store import RawEventStore
-from tally.web.aggregate.rebucket import SETTLE_MS, RebucketRequests, Rebucketer
+from tally.web.aggregate.rebucket import SETTLE_MS, Rebucketer, RebucketRequests
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import HOUR_MS, day_bounds, hours_of_day
 from tally.web.query.metrics import bounce_rate, views_per_visit, visit_duration
@@ -53,7 +53,8 @@ def traffic(seed: int, count: int, prefix: str) -> list[OracleEvent]:
         t = T0 + rng.randint(0, T1 - T0 - 12 * HOUR_MS)
         for i in range(rng.randint(1, 5)):
             t += rng.choice([5_000, 240_000, 1_799_000, 1_800_000, 2 * HOUR_MS + 1_000])
-            events.append(OracleEvent(f"{prefix}{p}-{i}", f"u{p % 23}", t, rng.choice(["pageview", "pageview", "signup"]),
+            events.append(OracleEvent(f"{prefix}{p}-{i}", f"u{p % 23}", t,
+                                      rng.choice(["pageview", "pageview", "signup"]),
                                       rng.choice(["/", "/pricing", "/blog/x"]), rng.random() > 0.1,
                                       rng.choice(["Google", "Direct / None", "Twitter"])))
     return events
@@ -86,8 +87,8 @@ class Site:
         """Store events under zone `tz` (what ingest copies into them) and mark them from the stream."""
         for event in events:
             self.raw.put(to_raw(self.site_id, event), expires_at=4_000_000_000, tz=tz)
-        records = [r for r in read_stream(self.aws["EventsTable"])
-                   if self.site_id in r["dynamodb"]["Keys"]["pk"]["S"] and r["dynamodb"]["Keys"]["sk"]["S"] not in self.seen]
+        records = [r for r in read_stream(self.aws["EventsTable"]) if self.site_id in r["dynamodb"]["Keys"]["pk"]["S"]
+                   and r["dynamodb"]["Keys"]["sk"]["S"] not in self.seen]
         self.seen.update(r["dynamodb"]["Keys"]["sk"]["S"] for r in records)
         Aggregator(self.marks).mark(c for c in map(stream_change, records) if c is not None)
         self.events += events

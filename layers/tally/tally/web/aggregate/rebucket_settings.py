@@ -1,4 +1,4 @@
-"""Configuration of the re-bucketing job (RebucketFunction)."""
+"""Configuration of re-bucketing: where its requests and marks are (the sites API and the job read it)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from pydantic_settings import BaseSettings
 
 class RebucketSettings(BaseSettings):
     rollups_table: str
-    #: stop taking new work when less than this much of the invocation's time is left
-    job_reserve_ms: int = 15_000
-    job_page_size: int = 50
 
 
 @cache
