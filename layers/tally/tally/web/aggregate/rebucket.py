@@ -188,7 +188,7 @@ class Rebucketer:
     def _step(self, request: Request, deadline: Callable[[], bool], page: int, report: RebucketReport) -> None:
         site = self.sites.get(request.org_id, request.site_id)
         if site is None or str(site.status) != "active":
-            self.requests.finish(request)  # deleted or being deleted: its marks go with it
+            report.finished += self.requests.finish(request)  # deleted or being deleted: its marks go with it
             return
         zone, now = site.timezone, self.now_ms()
         oldest = now - (site.retention_days + 1) * DAY_MS  # raw events before it are gone: nothing to carry
