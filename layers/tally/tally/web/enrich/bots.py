@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from tally.web.enrich.bot_lists import (
     crawler_user_agents_match,
@@ -24,21 +24,30 @@ from tally.web.enrich.bot_lists import (
     matomo_match,
     without_device_names,
 )
+from tally.web.enrich.bot_patterns import PatternList
 from tally.web.enrich.no_browser import names_no_browser
 
 MAX_CHECKED_UA = 1024
 CACHE_SIZE = 8192
 
-_AUTOMATION = re.compile(
+_AUTOMATION = (
     r"HeadlessChrome|Headless|PhantomJS|SlimerJS|Lighthouse|Puppeteer|Playwright|Selenium|WebDriver|"
-    r"Cypress/|Nightmare|jsdom|Zombie\.js|PTST/|Google Page Speed|Prerender",
-    re.IGNORECASE,
+    r"Cypress/|Nightmare|jsdom|Zombie\.js|PTST/|Google Page Speed|Prerender"
 )
+
+
+def automation_match(user_agent: str) -> str | None:
+    return _automation().search(user_agent)
+
+
+@cache
+def _automation() -> PatternList:
+    return PatternList([_AUTOMATION], flags=re.IGNORECASE)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _is_bot_user_agent(ua: str) -> bool:
-    if _AUTOMATION.search(ua) or names_no_browser(ua):
+    if automation_match(ua) or names_no_browser(ua):
         return True
     listed = without_device_names(ua)
     return bool(crawlerdetect_match(listed) or crawler_user_agents_match(listed) or matomo_match(listed))
