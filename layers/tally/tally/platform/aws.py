@@ -59,23 +59,6 @@ def reset_clients() -> None:
     forget_bindings()  # bound models hold a connection to the old endpoint
 
 
-def is_conditional_check_failure(error: BaseException) -> bool:
-    return _error_code(error) == "ConditionalCheckFailedException"
-
-
-def _error_code(error: BaseException) -> str | None:
-    response: Any = getattr(error, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        return str(code) if code else None
-    return None
-
-
-def error_code(error: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError, or None for anything else."""
-    return _error_code(error)
-
-
 class DynamoTable:
     """Base of the small data-access classes: one table's name and a DynamoDB client made on first use
     (pass `client` to use another endpoint, as the local cloud's tooling and the benchmarks do)."""

@@ -45,13 +45,6 @@ class SiteDirectory(DynamoTable):
         self._remember(key, site, now)
         return site
 
-    def forget(self, domain: str | None = None) -> None:
-        """Drop one cached domain, or all of them."""
-        if domain is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(domain, None)
-
     def _look_up(self, domain: str) -> Site | None:
         from tally.sites.items import ClaimItem, SiteItem
 
