@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tally.platform.errors import Conflict, NotFound
 from tally.sites.cursor import decode_cursor, encode_cursor
@@ -16,18 +16,29 @@ from tally.sites.ids import is_site_id, new_site_id
 from tally.sites.model import Site, SiteCreate, SitePage, SitePatch, SiteStatus
 from tally.sites.store import DomainTaken, SiteChanged, SiteStore
 
+if TYPE_CHECKING:
+    from tally.totals.store import DynamoTotals as TotalsWriter
+
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 
-def create_site(store: SiteStore, org_id: str, request: SiteCreate, *, now: datetime | None = None,
-                new_id: Callable[[], str] = new_site_id) -> Site:
+class ZoneChanges(Protocol):
+    """Told before a site's time zone changes, so that data kept in its zone can follow
+    (web analytics re-buckets its hours and days: tally.web.aggregate.rebucket)."""
+
+    def changing(self, site: Site, timezone: str) -> None: ...
+
+
+def create_site(store: SiteStore, org_id: str, request: SiteCreate, *, totals: TotalsWriter | None = None,
+                now: datetime | None = None, new_id: Callable[[], str] = new_site_id) -> Site:
+    """Add a site; with `totals`, it is counted in the platform totals in the same write."""
     moment = _millis(now or datetime.now(UTC))
     site = Site(site_id=new_id(), org_id=org_id, domain=request.domain, timezone=request.timezone,
                 retention_days=request.retention_days, status=SiteStatus.active,
                 created_at=moment, updated_at=moment)
     try:
-        store.create(site)
+        store.create(site, totals)
     except DomainTaken as taken:
         raise _conflict(taken, org_id) from None
     return site
@@ -47,12 +58,15 @@ def get_site(store: SiteStore, org_id: str, site_id: str) -> Site:
 
 
 def update_site(store: SiteStore, org_id: str, site_id: str, patch: SitePatch, *,
-                now: datetime | None = None) -> Site:
+                now: datetime | None = None, zone_changes: ZoneChanges | None = None) -> Site:
     current = get_site(store, org_id, site_id)
     _require_active(current)
     changes: dict[str, Any] = {k: v for k, v in patch.changes().items() if getattr(current, k) != v}
     if not changes:
         return current
+    if zone_changes is not None and "timezone" in changes:
+        # Before, not after: if the update then fails, the follower finds nothing to move.
+        zone_changes.changing(current, changes["timezone"])
     try:
         return store.update(current, changes, now or datetime.now(UTC))
     except DomainTaken as taken:

@@ -17,7 +17,7 @@ import pytest
 
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Aggregator, Sealer, stream_change
