@@ -17,6 +17,7 @@ from tally.sites.api_docs import responses
 from tally.sites.model import Site, SiteCreate, SitePage, SitePatch
 from tally.sites.wiring import site_store
 from tally.totals.wiring import totals_writer
+from tally.web.aggregate.rebucket_wiring import rebucket_requests
 
 app = TallyResolver(on_unexpected=record_api_failure)
 SiteId = Annotated[str, Path(max_length=64, description="The site's id.")]
@@ -60,7 +61,8 @@ def get_site(site_id: SiteId) -> Site:
                                e409=f"{TAKEN} Or the site is being deleted."))
 @tracer.capture_method
 def update_site(site_id: SiteId, patch: SitePatch) -> Site:
-    return service.update_site(site_store(), caller(Role.org_admin).org_id, site_id, patch)
+    return service.update_site(site_store(), caller(Role.org_admin).org_id, site_id, patch,
+                               zone_changes=rebucket_requests())
 
 
 @app.delete("/api/v1/sites/<site_id>", summary="Delete a site", tags=["sites"], status_code=202,

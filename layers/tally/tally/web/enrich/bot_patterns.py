@@ -32,10 +32,15 @@ Literals = frozenset[str]
 
 _PLAIN = re.compile(r"\^?((?:[^\\.^$*+?{}\[\]|()]|\\[^A-Za-z0-9])+)\$?")
 _ESCAPED = re.compile(r"\\(.)")
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
 
 
 class PatternList:
-    """Regexes searched together; `template` wraps each one (e.g. a word-boundary prefix)."""
+    """Regexes searched together; `template` wraps each one (e.g. a word-boundary prefix).
+
+    A pattern's top-level alternatives (`nuhk|grub-client|…|^(?:chrome|firefox)$`) are filtered
+    one by one, so a common literal in one of them does not make the whole pattern run.
+    """
 
     def __init__(self, patterns: Sequence[str], *, flags: int = 0, template: str = "{}") -> None:
         self.patterns = list(patterns)
@@ -47,26 +52,28 @@ class PatternList:
         """The first pattern (in list order among the candidates) found in `text`, or None."""
         prefilter = self._prefilter
         if prefilter.unfiltered is not None and prefilter.unfiltered.search(text):
-            return next(p for p in self.unfiltered_patterns() if self._compile(p).search(text))
+            return next(self.patterns[owner] for owner, part in prefilter.unfiltered_parts
+                        if self._compile(part).search(text))
         if prefilter.automaton is None:
             return None
         found = prefilter.automaton.find_matches_as_indexes(text.lower(), overlapping=True)
-        candidates = {owner for literal, _, _ in found for owner in prefilter.owners[literal]}
-        for index in sorted(candidates):
-            if self._regex(index).search(text):
-                return self.patterns[index]
+        candidates = {part for literal, _, _ in found for part in prefilter.owners[literal]}
+        for part in sorted(candidates):
+            if self._regex(part).search(text):
+                return self.patterns[prefilter.parts[part][0]]
         return None
 
     @cached_property
     def _prefilter(self) -> _Prefilter:
         from ahocorasick_rs import AhoCorasick
 
+        parts = [(owner, part) for owner, pattern in enumerate(self.patterns) for part in alternatives(pattern)]
         owners: dict[str, list[int]] = {}
-        unfiltered: list[str] = []
-        for index, pattern in enumerate(self.patterns):
-            literals = required_literals(pattern, self._flags)
+        unfiltered: list[tuple[int, str]] = []
+        for index, (owner, part) in enumerate(parts):
+            literals = required_literals(part, self._flags)
             if literals is None:
-                unfiltered.append(pattern)
+                unfiltered.append((owner, part))
                 continue
             for literal in literals:
                 owners.setdefault(literal, []).append(index)
@@ -74,30 +81,82 @@ class PatternList:
         return _Prefilter(
             automaton=AhoCorasick(keys) if keys else None,
             owners=[owners[key] for key in keys],
-            unfiltered=self._compile("|".join(unfiltered)) if unfiltered else None,
+            parts=parts,
+            unfiltered_parts=unfiltered,
+            unfiltered=self._compile("|".join(part for _, part in unfiltered)) if unfiltered else None,
         )
 
-    def _regex(self, index: int) -> re.Pattern[str]:
-        if (compiled := self._compiled.get(index)) is None:
-            compiled = self._compiled[index] = self._compile(self.patterns[index])
+    def _regex(self, part: int) -> re.Pattern[str]:
+        if (compiled := self._compiled.get(part)) is None:
+            compiled = self._compiled[part] = self._compile(self._prefilter.parts[part][1])
         return compiled
 
     def _compile(self, pattern: str) -> re.Pattern[str]:
         return re.compile(self._template.format(pattern), self._flags)
 
     def unfiltered_patterns(self) -> list[str]:
-        """Patterns without a usable literal, run on every UA (for tests and the bench)."""
-        return [p for p in self.patterns if required_literals(p, self._flags) is None]
+        """Alternatives without a usable literal, run on every text (for tests and the bench)."""
+        return [part for _, part in self._prefilter.unfiltered_parts]
 
 
 class _Prefilter:
-    __slots__ = ("automaton", "owners", "unfiltered")
+    __slots__ = ("automaton", "owners", "parts", "unfiltered", "unfiltered_parts")
 
-    def __init__(self, automaton: AhoCorasick | None, owners: list[list[int]],
-                 unfiltered: re.Pattern[str] | None) -> None:
+    def __init__(self, automaton: AhoCorasick | None, owners: list[list[int]], parts: list[tuple[int, str]],
+                 unfiltered_parts: list[tuple[int, str]], unfiltered: re.Pattern[str] | None) -> None:
         self.automaton = automaton
         self.owners = owners
+        self.parts = parts
+        self.unfiltered_parts = unfiltered_parts
         self.unfiltered = unfiltered
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern (`a|b(c|d)` → `a`, `b(c|d)`); the pattern whole if it
+    sets flags for itself (`(?i)…`), which splitting would leave with one alternative only."""
+    if _GLOBAL_FLAGS.match(pattern):
+        return [pattern]
+    return group_alternatives(pattern, 0)[0]
+
+
+def group_alternatives(pattern: str, start: int) -> tuple[list[str], int]:
+    """The top-level alternatives from `start` to the `)` closing the group (or the end), and the
+    index after that `)`; escapes, character classes and nested groups are skipped over."""
+    found: list[str] = []
+    depth, begin, i = 0, start, start
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(pattern, i)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                found.append(pattern[begin:i])
+                return found, i + 1
+            depth -= 1
+        elif char == "|" and depth == 0:
+            found.append(pattern[begin:i])
+            begin = i + 1
+        i += 1
+    found.append(pattern[begin:])
+    return found, len(pattern)
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """The index after the character class opening at i (a `]` first in the class is a literal)."""
+    j = i + 1
+    if pattern.startswith("^", j):
+        j += 1
+    if pattern.startswith("]", j):
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
 
 
 def required_literals(pattern: str, flags: int = 0) -> Literals | None:

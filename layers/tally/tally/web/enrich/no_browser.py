@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from tally.web.enrich.bot_patterns import PatternList
+
 # Short names and everyday words only count as whole words (`axios` is not iOS, `FeedFlow/` not Flow).
 _ENGINES = (
     r"AppleWebKit|WebKit|Gecko|KHTML|Trident|Presto|EdgeHTML|\bEdge/|Goanna|\bServo/|\bBlink\b|\bLibWeb\b|"
@@ -39,8 +41,8 @@ _PLATFORMS = (
 
 
 @cache
-def _browser_or_platform() -> re.Pattern[str]:
-    return re.compile(rf"(?:{_ENGINES}|{_BROWSERS}|{_PLATFORMS})", re.IGNORECASE)
+def _browser_or_platform() -> PatternList:
+    return PatternList([_ENGINES, _BROWSERS, _PLATFORMS], flags=re.IGNORECASE)
 
 
 def names_no_browser(user_agent: str) -> bool:
