@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -73,22 +75,28 @@ def _point_settings_at(names: dict[str, str], monkeypatch: pytest.MonkeyPatch) -
 
 
 def _clear_settings_caches() -> None:
-    from tally.auth.settings import auth_settings
-    from tally.ops.recorder import default_ledger
-    from tally.ops.settings import ops_settings
-    from tally.public_stats.dynamo import fail_fast_client
-    from tally.public_stats.settings import public_stats_settings
-    from tally.public_stats.wiring import runtime as public_stats_runtime
-    from tally.sites.counting import counting_site_store
-    from tally.sites.deletion_settings import site_deletion_settings
-    from tally.sites.settings import site_store, sites_settings
-    from tally.web.visitors.settings import visitor_settings
-    from tally.web.visitors.wiring import salt_store, visitor_ids
-
-    for cached in (visitor_settings, salt_store, visitor_ids,
-                   auth_settings, ops_settings, default_ledger, public_stats_settings, public_stats_runtime,
-                   fail_fast_client, sites_settings, site_store, site_deletion_settings, counting_site_store):
+    """Forget every settings model and built object (the tally package's wiring caches)."""
+    for cached in _wiring_caches():
         cached.cache_clear()
+
+
+@functools.cache
+def _wiring_caches() -> tuple[Any, ...]:
+    """Each `@cache` function of a `*settings` or `*wiring` module of the tally package: the one place each
+    capability reads its settings and builds its objects."""
+    import importlib
+    import pkgutil
+
+    import tally
+
+    found = []
+    for info in pkgutil.walk_packages(tally.__path__, "tally."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if leaf.endswith(("settings", "wiring")):
+            module = vars(importlib.import_module(info.name))
+            found += [value for value in module.values()
+                      if hasattr(value, "cache_clear") and getattr(value, "__module__", None) == info.name]
+    return tuple(found)
 
 
 @pytest.fixture(scope="session")

@@ -1,24 +1,16 @@
 """Scheduled: re-drive stream batches that kept failing aggregation (bounded, resumable)."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
+from tally.platform.aws import dynamodb_streams_client, sqs_client
 from tally.platform.observability import logger, metrics, tracer
-from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator
 from tally.web.aggregate.redrive import redrive
 from tally.web.aggregate.retry_settings import retry_settings
-
-
-@cache
-def clients() -> tuple[Any, Any]:
-    import boto3
-
-    return boto3.client("sqs"), boto3.client("dynamodbstreams")
+from tally.web.aggregate.wiring import aggregator
 
 
 @logger.inject_lambda_context
@@ -26,10 +18,8 @@ def clients() -> tuple[Any, Any]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = retry_settings()
-    queue, streams = clients()
     try:
-        report = redrive(queue, settings.aggregation_dlq_url, streams,
-                         Aggregator(DirtyMarks(settings.rollups_table)),
+        report = redrive(sqs_client(), settings.aggregation_dlq_url, dynamodb_streams_client(), aggregator(),
                          deadline=lambda: context.get_remaining_time_in_millis() < settings.job_reserve_ms,
                          max_messages=settings.retry_max_messages)
     except Exception as error:

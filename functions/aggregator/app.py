@@ -1,6 +1,5 @@
 """DynamoDB stream of raw events → dirty marks on the hours they change (partial batch failures)."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -8,16 +7,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.platform.observability import logger, metrics, tracer
-from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Aggregator, Change, stream_change
-from tally.web.aggregate.settings import aggregation_settings
+from tally.web.aggregate.pipeline import Change, stream_change
+from tally.web.aggregate.wiring import aggregator
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-
-
-@cache
-def aggregator() -> Aggregator:
-    return Aggregator(DirtyMarks(aggregation_settings().rollups_table))
 
 
 def mark_record(record: DynamoDBRecord) -> None:

@@ -1,7 +1,6 @@
 """POST /api/v1/sites/{site_id}/events/import — historic events as NDJSON (org_admin)."""
 
 import time
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -9,18 +8,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from tally.ops.api_failures import record_api_failure
 from tally.platform.caller import Caller, Role
 from tally.platform.errors import NotFound
-from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.model import SiteStatus
-from tally.sites.settings import site_store
-from tally.web.aggregate.raw_store import RawEventStore
-from tally.web.ingest.imports import MAX_BYTES, Importer
-from tally.web.ingest.settings import ingest_settings
-from tally.web.ingest.site_secrets import SiteSecrets
-from tally.web.visitors.settings import visitor_settings
+from tally.sites.wiring import site_store
+from tally.web.ingest.api_docs import import_body
+from tally.web.ingest.import_wiring import importer
+from tally.web.ingest.imports import MAX_BYTES
 
 app = TallyResolver(max_body_bytes=MAX_BYTES, on_unexpected=record_api_failure)
 
@@ -37,13 +34,9 @@ class ImportResult(BaseModel):
     errors: list[LineError]
 
 
-@cache
-def importer() -> Importer:
-    return Importer(RawEventStore(ingest_settings().events_table), SiteSecrets(visitor_settings().salts_table))
-
-
 @app.post("/api/v1/sites/<site_id>/events/import", summary="Import historic events (NDJSON)",
-          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}})
+          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}},
+          openapi_extensions=import_body())
 @tracer.capture_method
 def import_events(site_id: str) -> Response[ImportResult]:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.org_admin)

@@ -7,8 +7,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tally.ops.api_failures import record_api_failure
 from tally.platform.errors import MethodNotAllowed, NotFound
-from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver, response_for
 from tally.platform.observability import logger, metrics, tracer
 from tally.platform.routes import allowed_methods

@@ -1,36 +1,27 @@
 """POST /api/event — Plausible-compatible event ingest (public; CORS; 202 for accepted and dropped)."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tally.platform.failures import record_api_failure
+from tally.ops.api_failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
-from tally.sites.directory import SiteDirectory
-from tally.sites.settings import sites_settings
-from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.enrich.network import client_ip
-from tally.web.enrich.settings import enrich_settings, geoip_reader
+from tally.web.enrich.settings import enrich_settings
+from tally.web.ingest.api_docs import event_body
 from tally.web.ingest.payload import MAX_BODY_BYTES, parse_event
-from tally.web.ingest.service import Ingestor, RequestMeta
-from tally.web.ingest.settings import ingest_settings
-from tally.web.visitors.wiring import visitor_ids
+from tally.web.ingest.service import RequestMeta
+from tally.web.ingest.wiring import ingestor
 
 app = TallyResolver(max_body_bytes=MAX_BODY_BYTES, on_unexpected=record_api_failure)
 
 
-@cache
-def ingestor() -> Ingestor:
-    return Ingestor(SiteDirectory(sites_settings().sites_table), visitor_ids(),
-                    RawEventStore(ingest_settings().events_table), geoip_reader())
-
-
 @app.post("/api/event", summary="Record an event (Plausible's Events API)", tags=["web analytics"],
-          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}})
+          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}},
+          openapi_extensions=event_body())
 @tracer.capture_method
 def record_event() -> Response[str]:
     event = app.current_event

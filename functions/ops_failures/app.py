@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tally.ops.api_failures import record_api_failure
 from tally.ops.kinds import OpsKind
-from tally.ops.recorder import default_ledger
 from tally.ops.service import FailureCount, count_failures
 from tally.ops.window import SINCE_PATTERN
+from tally.ops.wiring import failure_ledger
 from tally.platform.caller import Caller, Role
-from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 
@@ -27,7 +27,7 @@ def failure_count(
     kind: Annotated[OpsKind | None, Query(description="Count only this kind of operation.")] = None,
 ) -> FailureCount:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
-    result = count_failures(caller.org_id, since, success, kind, ledger=default_ledger())
+    result = count_failures(caller.org_id, since, success, kind, ledger=failure_ledger())
     metrics.add_metric(name="FailureCountRead", unit="Count", value=1)
     return result
 

@@ -7,13 +7,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tally.ops.api_failures import record_api_failure
 from tally.pages.files import (
     ASSET_RESPONSES,
     PAGE_RESPONSES,
     asset_response,
     page_response,
 )
-from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 

@@ -1,6 +1,5 @@
 """Scheduled: seal due hours and days into rollups, within the invocation's time budget."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -8,24 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
 from tally.platform.observability import logger, metrics, tracer
-from tally.web.aggregate.marks import DirtyMarks
-from tally.web.aggregate.pipeline import Sealer
-from tally.web.aggregate.raw_store import RawEventStore
-from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.settings import aggregation_settings
-
-
-@cache
-def sealer() -> Sealer:
-    settings = aggregation_settings()
-    totals = None
-    if settings.public_stats_table:
-        from tally.platform.aws import dynamodb_client
-        from tally.public_stats.totals import DynamoTotals
-
-        totals = DynamoTotals(settings.public_stats_table, dynamodb_client())
-    return Sealer(DirtyMarks(settings.rollups_table), RawEventStore(settings.events_table),
-                  RollupStore(settings.rollups_table, totals=totals))
+from tally.web.aggregate.wiring import sealer
 
 
 @logger.inject_lambda_context

@@ -13,7 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.deletion import DeletionRun, LambdaBudget
 from tally.sites.deletion_settings import site_deletion_settings
+from tally.sites.locations import SITES_LOCATIONS
 from tally.sites.queue import DynamoDeletionQueue
+from tally.web.locations import WEB_LOCATIONS
+
+#: Every capability's site data, in the order the job empties it: the sites capability's own last.
+SITE_DATA_LOCATIONS = (*WEB_LOCATIONS, *SITES_LOCATIONS)
 
 
 @logger.inject_lambda_context
@@ -30,6 +35,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         scheduled_at=tick.time,  # the same for every retry of this tick
         now=datetime.now(UTC),
         environ=os.environ,
+        locations=SITE_DATA_LOCATIONS,
     ).run()
     metrics.add_metric(name="SitesDeleted", unit=MetricUnit.Count, value=report.sites_deleted)
     metrics.add_metric(name="SiteItemsDeleted", unit=MetricUnit.Count, value=report.items_deleted)

@@ -8,15 +8,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tally.ops.api_failures import record_api_failure
 from tally.platform.caller import Caller, Role
-from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites import service
 from tally.sites.api_docs import responses
-from tally.sites.counting import counting_site_store
 from tally.sites.model import Site, SiteCreate, SitePage, SitePatch
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
+from tally.totals.wiring import totals_writer
 
 app = TallyResolver(on_unexpected=record_api_failure)
 SiteId = Annotated[str, Path(max_length=64, description="The site's id.")]
@@ -42,7 +42,7 @@ def list_sites(
           responses=responses(201, "The new site; `Location` names it.", 401, 403, 409, 422, e409=TAKEN))
 @tracer.capture_method
 def create_site(site: SiteCreate) -> Response[Site]:
-    created = service.create_site(counting_site_store(), caller(Role.org_admin).org_id, site)
+    created = service.create_site(site_store(), caller(Role.org_admin).org_id, site, totals=totals_writer())
     metrics.add_metric(name="SiteCreated", unit=MetricUnit.Count, value=1)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created,
                     headers={"Location": f"/api/v1/sites/{created.site_id}"})

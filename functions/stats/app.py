@@ -7,16 +7,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tally.ops.api_failures import record_api_failure
 from tally.platform.caller import Caller, Role
-from tally.platform.failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.service import get_site
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally.web.query import service
 from tally.web.query.periods import DateRange, parse_range
 from tally.web.query.reader import StatsSources
-from tally.web.query.settings import stats_sources
+from tally.web.query.wiring import stats_sources
 
 app = TallyResolver(on_unexpected=record_api_failure)
 SiteId = Annotated[str, Path(max_length=64, description="The site's id.")]

@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tally.platform.failures import record_api_failure
+from tally.ops.api_failures import record_api_failure
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.web.tracker import RESPONSES, script_response

@@ -103,8 +103,8 @@ def _burst(requests: list[Any]) -> list[Any]:
 
 
 def _locked_burst(settings: Any, client: Any) -> tuple[int, int]:
-    from tally.public_stats.totals import DynamoTotals
     from tally.public_stats.wiring import build
+    from tally.totals.store import DynamoTotals
 
     clock = _Clock(T0)
     build(settings, client=client, clock=clock, sleeper=lambda _: None, on_failure=None).service.current()
@@ -120,7 +120,7 @@ def _plain_ttl_burst(settings: Any, client: Any) -> int:
     """The baseline: a cache with a TTL and nothing else (no lock, no early refresh, no re-check)."""
     from tally.public_stats.cache import CachedStats, DynamoStatsCache
     from tally.public_stats.figures import figures_from
-    from tally.public_stats.totals import DynamoTotals
+    from tally.totals.store import DynamoTotals
 
     cache = DynamoStatsCache(settings.table, client, name="bench-plain-ttl")
     counter = _CountingTotals(DynamoTotals(settings.table, client))
@@ -166,7 +166,8 @@ def run() -> list[dict[str, Any]]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     from tally.public_stats.settings import PublicStatsSettings
-    from tally.public_stats.totals import Contribution, DynamoTotals
+    from tally.totals.counters import Contribution
+    from tally.totals.store import DynamoTotals
     from tally_dev.motoserver import MotoServer
     from tally_dev.template import create_tables, load_template
 

@@ -154,7 +154,7 @@ def handler_cpu_per_overview(names: dict[str, str], client: Any, *, keep_answers
     import tally.platform.aws as aws
     from tally.sites.model import SiteCreate
     from tally.sites.service import create_site
-    from tally.sites.settings import site_store
+    from tally.sites.wiring import site_store
     from tally.web.query.settings import stats_settings
     from tests.apigw import FakeContext, caller_claims, http_event
     from tests.integration.handlers import load_handler_module

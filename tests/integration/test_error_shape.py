@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from tally.platform import errors
 from tally.platform.http import TallyResolver
+from tally_dev.openapi import generate
+from tally_dev.template import http_routes
 from tests.apigw import FakeContext, caller_claims, http_event
 from tests.integration.handlers import load_handler_module
 
@@ -122,3 +124,70 @@ def test_the_default_route_answers_405_with_allow_for_a_known_path(fallback):
     response = fallback("DELETE", "/api/v1/ops/failures")
     assert_shape(response, 405, "method_not_allowed")
     assert "GET" in response["headers"]["Allow"]
+
+
+def body_routes() -> list[tuple[str, str, str, frozenset[str]]]:
+    """(function, method, path, accepted media types) of every template route the OpenAPI document gives a body."""
+    paths = generate()["paths"]
+    found = []
+    for route in http_routes():
+        operation = paths.get(route.path, {}).get(route.method.lower(), {})
+        if "requestBody" in operation:
+            found.append((route.function, route.method, route.path, frozenset(operation["requestBody"]["content"])))
+    return found
+
+
+BODY_ROUTES = body_routes()
+ODD_TYPES = ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+
+def test_the_routes_that_take_a_body_are_found_in_the_document():
+    assert {(method, path) for _, method, path, _ in BODY_ROUTES} >= {
+        ("POST", "/api/v1/sites"), ("PATCH", "/api/v1/sites/{site_id}"), ("POST", "/api/event"),
+        ("POST", "/api/v1/sites/{site_id}/events/import")}
+
+
+def send_with_type(function: str, method: str, path: str, content_type: str | None, body: str) -> dict:
+    concrete = path.replace("{site_id}", "s-1")
+    event = http_event(method, concrete, route=f"{method} {path}", body=body, claims=caller_claims("demo", "org_admin"),
+                       path_parameters={"site_id": "s-1"} if "{site_id}" in path else None)
+    del event["headers"]["content-type"]
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    return load_handler_module(function).lambda_handler(event, FakeContext())
+
+
+@pytest.mark.parametrize(("function", "method", "path", "accepted"), BODY_ROUTES,
+                         ids=[f"{m} {p}" for _, m, p, _ in BODY_ROUTES])
+def test_a_body_of_a_type_the_route_does_not_take_is_415(function, method, path, accepted):
+    refused = [t for t in ODD_TYPES if t not in accepted]
+    for content_type in [*refused, "application/json; charset=utf-8" if "application/json" not in accepted else None]:
+        if content_type is None:
+            continue
+        body = assert_shape(send_with_type(function, method, path, content_type, '{"domain": "x"}'),
+                            415, "unsupported_media_type")
+        assert body["error"]["details"][0]["field"] == "Content-Type"
+        for media_type in accepted:
+            assert media_type in body["error"]["message"]
+
+
+@pytest.mark.parametrize(("function", "method", "path", "accepted"), BODY_ROUTES,
+                         ids=[f"{m} {p}" for _, m, p, _ in BODY_ROUTES])
+def test_a_body_without_a_content_type_is_415(function, method, path, accepted):
+    assert_shape(send_with_type(function, method, path, None, '{"domain": "x"}'), 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(("function", "method", "path", "accepted"), BODY_ROUTES,
+                         ids=[f"{m} {p}" for _, m, p, _ in BODY_ROUTES])
+def test_every_documented_type_is_taken_with_parameters_and_in_any_case(aws, function, method, path, accepted):
+    for media_type in accepted:
+        for sent in (media_type, f"{media_type.upper()}; charset=utf-8"):
+            response = send_with_type(function, method, path, sent, "{}")
+            assert response["statusCode"] != 415, (sent, response)
+            assert response["statusCode"] < 500, (sent, response)
+
+
+def test_the_tracker_s_text_plain_and_json_both_reach_the_event_route():
+    accepted = {p: a for _, m, p, a in BODY_ROUTES if m == "POST"}
+    assert accepted["/api/event"] == {"application/json", "text/plain"}
+    assert accepted["/api/v1/sites/{site_id}/events/import"] == {"application/x-ndjson"}

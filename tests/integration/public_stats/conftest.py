@@ -13,10 +13,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
-from tally.public_stats.figures import Totals
 from tally.public_stats.settings import PublicStatsSettings
-from tally.public_stats.totals import TotalsReader
 from tally.public_stats.wiring import PublicStatsRuntime, build
+from tally.totals.counters import Totals
+from tally.totals.store import TotalsReader
 from tests.unit.public_stats.fakes import FakeClock, RecordingSleeper
 
 THROTTLED = "ProvisionedThroughputExceededException"

@@ -11,9 +11,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
 from tally.ops.kinds import PLATFORM_ORG, OpsKind
-from tally.ops.recorder import default_ledger
+from tally.ops.wiring import failure_ledger
 from tally.public_stats import wiring
-from tally.public_stats.totals import Contribution, DynamoTotals
+from tally.totals.counters import Contribution
+from tally.totals.store import DynamoTotals
 from tests.apigw import FakeContext, http_event
 from tests.integration.handlers import load_handler_module
 from tests.integration.public_stats.conftest import Faults, dynamodb
@@ -48,7 +49,7 @@ def get(handler, source_ip="198.51.100.7", headers=None):
 
 def failures_recorded(kind: OpsKind) -> int:
     now = datetime.now(UTC)
-    return default_ledger().count(PLATFORM_ORG, now - timedelta(hours=1), now + timedelta(minutes=1)).by_kind[kind]
+    return failure_ledger().count(PLATFORM_ORG, now - timedelta(hours=1), now + timedelta(minutes=1)).by_kind[kind]
 
 
 def test_the_sample_event_is_a_real_http_api_v2_event_without_authorizer_and_is_answered(aws, handler, use_runtime):

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from tally.public_stats.cache import DynamoStatsCache
 from tally.public_stats.lock import DynamoLeaseLock
 from tally.public_stats.service import Source
-from tally.public_stats.totals import Contribution, DynamoTotals
+from tally.totals.counters import Contribution
+from tally.totals.store import DynamoTotals
 from tests.integration.public_stats.conftest import CountingTotals, dynamodb, make_runtime
 from tests.unit.public_stats.fakes import FakeClock
 

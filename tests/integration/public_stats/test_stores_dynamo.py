@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tally.public_stats.cache import CachedStats, DynamoStatsCache
-from tally.public_stats.figures import Totals
 from tally.public_stats.lock import DynamoLeaseLock
-from tally.public_stats.totals import Contribution, DynamoTotals, site_created
+from tally.totals.counters import Contribution, Totals, site_created
+from tally.totals.store import DynamoTotals
 from tests.integration.public_stats.conftest import dynamodb
 
 T0 = 1_767_225_600.0

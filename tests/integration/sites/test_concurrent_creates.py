@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 
 
 def test_concurrent_creates_of_one_domain_from_many_orgs_leave_exactly_one_site(aws_server):

@@ -15,13 +15,14 @@ from tally.ops.ledger import DynamoFailureLedger
 from tally.platform.aws import dynamodb_client
 from tally.sites import items
 from tally.sites.deletion import DeletionRun, Outcome
-from tally.sites.locations import SITE_DATA_LOCATIONS, KeyPage, SiteDataLocation, SiteRef
+from tally.sites.locations import KeyPage, SiteDataLocation, SiteRef
 from tally.sites.queue import DynamoDeletionQueue
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally_dev.template import ROOT
 from tests.integration.handlers import load_handler_module
 from tests.integration.sites.conftest import create, sites_call
 
+SITE_DATA_LOCATIONS = load_handler_module("SiteDeletionFunction").SITE_DATA_LOCATIONS
 ITEMS = 230
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally_dev.template import ROOT
 from tests.apigw import ANONYMOUS, FakeContext
 from tests.integration.handlers import load_handler_module

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from tally.public_stats.totals import DynamoTotals
+from tally.totals.store import DynamoTotals
 from tests.integration.sites.conftest import create
 
 

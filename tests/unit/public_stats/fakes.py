@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from tally.public_stats.cache import CachedStats
-from tally.public_stats.figures import Totals
 from tally.public_stats.lock import Lease
+from tally.totals.counters import Totals
 
 
 class FakeClock:

@@ -9,10 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tally.public_stats.cache import CachedStats
-from tally.public_stats.figures import Totals, figures_from, hours
+from tally.public_stats.figures import figures_from, hours
 from tally.public_stats.http import cache_control, etag_matches
 from tally.public_stats.ratelimit import LocalCounter, RateDecision, client_address, hashed_client
-from tally.public_stats.totals import TOTALS_SHARDS, Contribution, shard_key, site_created
+from tally.totals.counters import Contribution, Totals, site_created
+from tally.totals.store import TOTALS_SHARDS, shard_key
 
 
 def test_hours_recorded_rounds_half_up_to_one_decimal():

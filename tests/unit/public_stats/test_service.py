@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from tally.ops.kinds import OpsKind
 from tally.platform.errors import RateLimited, ServiceUnavailable
 from tally.public_stats.cache import CachedStats
-from tally.public_stats.figures import PublicStats, Totals
+from tally.public_stats.figures import PublicStats
 from tally.public_stats.ratelimit import RateLimiter
 from tally.public_stats.service import CachePolicy, PublicStatsService, Source, answer_public_stats
+from tally.totals.counters import Totals
 from tests.unit.public_stats.fakes import (
     FakeClock,
     FixedSalts,

@@ -6,8 +6,10 @@ import json
 
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel
 
-from tally.sites.locations import SITE_DATA_LOCATIONS
 from tally_dev.template import ROOT, functions, load_template, resolve
+from tests.integration.handlers import load_handler_module
+
+SITE_DATA_LOCATIONS = load_handler_module("SiteDeletionFunction").SITE_DATA_LOCATIONS
 
 
 def test_every_site_data_location_names_a_table_variable_the_deletion_function_sets():

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from functools import cache
 
 from aws_lambda_powertools import Logger
 
 from tally.ops.kinds import PLATFORM_ORG, OpsKind
-from tally.ops.ledger import DynamoFailureLedger, Failure, FailureLedger
-from tally.ops.settings import ops_settings
+from tally.ops.ledger import Failure, FailureLedger
+from tally.ops.wiring import failure_ledger
 
 logger = Logger(child=True)
-
-
-@cache
-def default_ledger() -> FailureLedger:
-    return DynamoFailureLedger(table_name=ops_settings().ops_table)
 
 
 def record_failure(
@@ -45,7 +39,7 @@ def record_failure(
         at=moment.replace(microsecond=moment.microsecond // 1000 * 1000),
     )
     try:
-        stored = (ledger or default_ledger()).record(failure)
+        stored = (ledger or failure_ledger()).record(failure)
     except Exception:
         logger.exception("could not record a failure in the ledger",
                          extra={"kind": kind.value, "operation": operation, "org_id": failure.org_id})

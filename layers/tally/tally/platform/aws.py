@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+    from mypy_boto3_sqs.client import SQSClient
 
 
 @cache
@@ -31,10 +32,36 @@ def dynamodb_client() -> DynamoDBClient:
     return boto3.client("dynamodb")
 
 
+@cache
+def dynamodb_fail_fast_client() -> DynamoDBClient:
+    """A client that gives up quickly (two attempts, short timeouts), for callers that degrade to
+    another answer rather than wait out a throttled or unreachable table."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2)
+    return boto3.client("dynamodb", config=config)
+
+
+@cache
+def dynamodb_streams_client() -> Any:  # no stubs for dynamodbstreams in the lock
+    import boto3
+
+    return boto3.client("dynamodbstreams")
+
+
+@cache
+def sqs_client() -> SQSClient:
+    import boto3
+
+    return boto3.client("sqs")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
-    dynamodb_resource.cache_clear()
-    dynamodb_client.cache_clear()
+    for client in (dynamodb_resource, dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
+                   sqs_client):
+        client.cache_clear()
 
 
 def is_conditional_check_failure(error: BaseException) -> bool:

@@ -69,6 +69,15 @@ class PayloadTooLarge(TallyError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(TallyError):
+    status = 415
+    code = "unsupported_media_type"
+
+    def __init__(self, message: str, accepted: frozenset[str]) -> None:
+        super().__init__(message, details=[{"field": "Content-Type", "rule": f"one of: {', '.join(sorted(accepted))}",
+                                            "type": "media_type"}])
+
+
 class InvalidInput(TallyError):
     status = 422
     code = "invalid_input"

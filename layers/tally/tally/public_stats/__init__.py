@@ -4,7 +4,7 @@ Modules, one concept each:
 
 - `settings`   the function's configuration (environment, read on first use)
 - `figures`    the public figures and how they derive from the platform totals
-- `totals`     platform totals kept exactly once as data is sealed (reader and writer side)
+- (the platform totals it reads live below it, in `tally.totals`)
 - `cache`      the cached answer: versioned, with XFetch early recomputation
 - `lock`       the ownership-token lease lock that lets one request recompute
 - `ratelimit`  10 requests a minute per client IP, keyed by a salted hash of the IP

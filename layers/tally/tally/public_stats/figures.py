@@ -1,44 +1,20 @@
 """The public figures, and how they derive from the platform totals.
 
-The totals are counters kept exactly once as data is sealed (see `totals`); the figures are a pure
+The totals are counters kept exactly once as data is sealed (see `tally.totals`); the figures are a pure
 function of them and of the moment they were read. Nothing here is estimated or invented: a total
 nobody has recorded yet reads 0.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
+from tally.totals.counters import Totals
+
 SECONDS_PER_HOUR = 3600
-
-
-@dataclass(frozen=True)
-class Totals:
-    """Platform-wide counters, summed over their shards."""
-
-    sites: int = 0
-    pageviews: int = 0
-    visit_seconds: int = 0
-    repositories: int = 0
-    #: Visit seconds taken back when a reseal moved a visit's duration to another bucket.
-    visit_seconds_removed: int = 0
-
-    def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            sites=self.sites + other.sites,
-            pageviews=self.pageviews + other.pageviews,
-            visit_seconds=self.visit_seconds + other.visit_seconds,
-            repositories=self.repositories + other.repositories,
-            visit_seconds_removed=self.visit_seconds_removed + other.visit_seconds_removed,
-        )
-
-    @property
-    def net_visit_seconds(self) -> int:
-        return max(0, self.visit_seconds - self.visit_seconds_removed)
 
 
 class PublicStats(BaseModel):

@@ -30,7 +30,7 @@ from tally.public_stats.dynamo import STORE_ERRORS
 from tally.public_stats.figures import figures_from
 from tally.public_stats.lock import Lease, RecomputeLock
 from tally.public_stats.ratelimit import FailureSink, RateDecision, RateLimiter
-from tally.public_stats.totals import TotalsReader
+from tally.totals.store import TotalsReader
 
 logger = Logger(child=True)
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
+from tally.platform.aws import dynamodb_fail_fast_client
 from tally.public_stats.cache import DynamoStatsCache
-from tally.public_stats.dynamo import fail_fast_client
 from tally.public_stats.lock import DynamoLeaseLock
 from tally.public_stats.ratelimit import DynamoDailySalts, DynamoRateCounter, FailureSink, RateLimiter
 from tally.public_stats.service import CachePolicy, PublicStatsService
 from tally.public_stats.settings import PublicStatsSettings, public_stats_settings
-from tally.public_stats.totals import DynamoTotals, TotalsReader
+from tally.totals.store import DynamoTotals, TotalsReader
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -52,7 +52,7 @@ def build(
     on_failure: FailureSink | None = record_store_failure,
 ) -> PublicStatsRuntime:
     """Assemble limiter and service; per-store clients default to `client` (itself the fail-fast client)."""
-    base = client or fail_fast_client()
+    base = client or dynamodb_fail_fast_client()
     table = settings.table
     cache_client = cache_client or base
     service = PublicStatsService(

@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger
 
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
-from tally.sites.locations import SITE_DATA_LOCATIONS, SiteDataLocation, SiteRef
+from tally.sites.locations import SiteDataLocation, SiteRef
 from tally.sites.queue import DeletionState, DynamoDeletionQueue
 
 logger = Logger(child=True)
@@ -73,7 +73,8 @@ class DeletionRun:
     scheduled_at: datetime
     now: datetime
     environ: Mapping[str, str]
-    locations: Sequence[SiteDataLocation] = SITE_DATA_LOCATIONS
+    #: Every capability's site data locations, emptied in this order (see `tally.sites.locations`).
+    locations: Sequence[SiteDataLocation]
     record: FailureRecorder = record_failure
 
     @property

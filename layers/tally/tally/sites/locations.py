@@ -1,10 +1,11 @@
-"""Where a site's data lives: the registry the site deletion job empties before it deletes a site.
+"""Where a site's data lives: the protocol by which capabilities declare the data they keep per site.
 
-Each capability that stores data per site adds one `SiteDataLocation` to `SITE_DATA_LOCATIONS`:
-the environment variable naming its table (the deletion function's template Environment must
-set it; a test checks) and a pager that lists the site's item keys a page at a time. Locations
-are emptied in order; their names are stored in the job's progress cursor, so keep them stable.
-The site item and its domain claim are not locations: the job removes them last, together.
+Each capability that stores data per site declares its own `SiteDataLocation`s (web analytics in
+`tally.web.locations`): the environment variable naming the table (the deletion function's
+template Environment must set it; a test checks) and a pager that lists the site's item keys a
+page at a time. The site deletion function hands the job every capability's locations, in order;
+sites knows none of them. Their names are stored in the job's progress cursor, so keep them
+stable. The site item and its domain claim are not locations: the job removes them last, together.
 """
 
 from __future__ import annotations
@@ -79,30 +80,7 @@ def _own_items_partition(site: SiteRef) -> str:
     return items.site_data_pk(site.org_id, site.site_id)
 
 
-@dataclass(frozen=True)
-class _RawEvents:
-    """Web analytics' raw events, found hour by hour through the site's dirty marks."""
-
-    def page(self, client: Any, table_name: str, site: SiteRef, cursor: str | None, limit: int) -> KeyPage:
-        from tally.web.aggregate.site_data import RawEventsPager
-
-        keys, next_cursor = RawEventsPager().page(client, table_name, site, cursor, limit)
-        return KeyPage(keys=keys, cursor=next_cursor)
-
-
-def _web_partition(template: str) -> Callable[[SiteRef], str]:
-    return lambda site: template.format(site=site.site_id)
-
-
-SITE_DATA_LOCATIONS: tuple[SiteDataLocation, ...] = (
-    # raw events before the marks: the marks are how the raw events' hours are found
-    SiteDataLocation("web.raw-events", "EVENTS_TABLE", _RawEvents()),
-    SiteDataLocation("web.rollups.hours", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#h"))),
-    SiteDataLocation("web.rollups.days", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#d"))),
-    SiteDataLocation("web.rollups.minutes", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#m"))),
-    SiteDataLocation("web.rollups.spans", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#span"))),
-    SiteDataLocation("web.rollups.answers", "ROLLUPS_TABLE", PartitionPager(_web_partition("{site}#answer"))),
-    SiteDataLocation("web.marks", "ROLLUPS_TABLE", PartitionPager(_web_partition("mark#{site}"))),
-    SiteDataLocation("web.import-secret", "SALTS_TABLE", PartitionPager(_web_partition("import#{site}"))),
+#: The sites capability's own location; the deletion function lists it after every other capability's.
+SITES_LOCATIONS: tuple[SiteDataLocation, ...] = (
     SiteDataLocation("sites.own-items", "SITES_TABLE", PartitionPager(_own_items_partition)),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tally.platform.errors import Conflict, NotFound
 from tally.sites.cursor import decode_cursor, encode_cursor
@@ -16,18 +16,22 @@ from tally.sites.ids import is_site_id, new_site_id
 from tally.sites.model import Site, SiteCreate, SitePage, SitePatch, SiteStatus
 from tally.sites.store import DomainTaken, SiteChanged, SiteStore
 
+if TYPE_CHECKING:
+    from tally.totals.store import DynamoTotals as TotalsWriter
+
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 
-def create_site(store: SiteStore, org_id: str, request: SiteCreate, *, now: datetime | None = None,
-                new_id: Callable[[], str] = new_site_id) -> Site:
+def create_site(store: SiteStore, org_id: str, request: SiteCreate, *, totals: TotalsWriter | None = None,
+                now: datetime | None = None, new_id: Callable[[], str] = new_site_id) -> Site:
+    """Add a site; with `totals`, it is counted in the platform totals in the same write."""
     moment = _millis(now or datetime.now(UTC))
     site = Site(site_id=new_id(), org_id=org_id, domain=request.domain, timezone=request.timezone,
                 retention_days=request.retention_days, status=SiteStatus.active,
                 created_at=moment, updated_at=moment)
     try:
-        store.create(site)
+        store.create(site, totals)
     except DomainTaken as taken:
         raise _conflict(taken, org_id) from None
     return site

@@ -1,12 +1,14 @@
-"""Configuration of the sites API, read from the environment on first use."""
+"""Configuration of the functions that read or write sites, read from the environment on first use.
+
+Settings only: the stores built from them live in `tally.sites.wiring` (the deletion job's own
+settings are in `deletion_settings`, so functions without its variables never reach them).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
 from pydantic_settings import BaseSettings
-
-from tally.sites.store import DynamoSiteStore
 
 
 class SitesSettings(BaseSettings):
@@ -16,8 +18,3 @@ class SitesSettings(BaseSettings):
 @cache
 def sites_settings() -> SitesSettings:
     return SitesSettings()  # filled from the environment
-
-
-@cache
-def site_store() -> DynamoSiteStore:
-    return DynamoSiteStore(table_name=sites_settings().sites_table)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tally.platform.aws import DynamoTable, TransactionConflict
 from tally.platform.aws import transact_write as platform_transact_write
@@ -18,6 +18,10 @@ from tally.platform.errors import ServiceUnavailable
 from tally.sites import items
 from tally.sites.items import Item
 from tally.sites.model import Site, SiteStatus
+from tally.totals.counters import site_created
+
+if TYPE_CHECKING:
+    from tally.totals.store import DynamoTotals as TotalsWriter
 
 _UPDATABLE = ("timezone", "retention_days", "domain")
 
@@ -43,7 +47,7 @@ class SiteChanged(Exception):
 
 
 class SiteStore(Protocol):
-    def create(self, site: Site) -> None: ...
+    def create(self, site: Site, totals: TotalsWriter | None = None) -> None: ...
     def get(self, org_id: str, site_id: str) -> Site | None: ...
     def list(self, org_id: str, after_site_id: str | None, limit: int) -> tuple[list[Site], bool]: ...
     def update(self, current: Site, changes: Mapping[str, Any], at: datetime) -> Site: ...
@@ -52,12 +56,7 @@ class SiteStore(Protocol):
 
 
 class DynamoSiteStore(DynamoTable):
-    """Sites in DynamoDB. With `totals` (the public stats' DynamoTotals), a created site is also
-    counted in the platform totals, in the same transaction: exactly once."""
-
-    def __init__(self, table_name: str, client: Any | None = None, *, totals: Any | None = None) -> None:
-        super().__init__(table_name, client)
-        self.totals = totals
+    """Sites in DynamoDB."""
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -93,18 +92,20 @@ class DynamoSiteStore(DynamoTable):
 
     # -- writes --------------------------------------------------------------------------------
 
-    def create(self, site: Site) -> None:
-        """Store the site and claim its domain, both or neither; DomainTaken when it is claimed."""
+    def create(self, site: Site, totals: TotalsWriter | None = None) -> None:
+        """Store the site and claim its domain, both or neither; DomainTaken when it is claimed.
+
+        With `totals`, the site is also counted in the platform totals, in the same transaction:
+        exactly once."""
         writes: list[dict[str, Any]] = [
             {"Put": {"TableName": self.table_name, "Item": items.site_item(site),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self.table_name, "Item": items.claim_item(site, site.created_at),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
-        if self.totals is not None:
-            from tally.public_stats.totals import site_created
-
-            writes += self.totals.contribution_items(f"site#{site.site_id}", site_created(site.created_at))
+        if totals is not None:
+            writes += [dict(item) for item in totals.contribution_items(f"site#{site.site_id}",
+                                                                        site_created(site.created_at))]
         reasons = transact_write(self.client, writes)
         if reasons is None:
             return

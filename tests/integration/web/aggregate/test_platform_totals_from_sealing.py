@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 
-from tally.public_stats.totals import DynamoTotals
+from tally.totals.store import DynamoTotals
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Aggregator, Change, Sealer
 from tally.web.aggregate.raw_store import RawEventStore

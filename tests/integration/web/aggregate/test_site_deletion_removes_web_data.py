@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from tally.sites.deletion import DeletionRun
-from tally.sites.locations import SITE_DATA_LOCATIONS
 from tally.sites.model import SiteCreate
 from tally.sites.queue import DynamoDeletionQueue
 from tally.sites.service import create_site, delete_site
@@ -20,7 +19,7 @@ from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.ingest.site_secrets import SiteSecrets
 from tally.web.query.answers import AnswerStore, answer_key
-from tests.integration.sites.test_deletion_job import Steps
+from tests.integration.sites.test_deletion_job import SITE_DATA_LOCATIONS, Steps
 from tests.integration.web.aggregate.test_pipeline_exactly_once import BASE, Clock, to_raw
 from tests.unit.web.aggregate.oracle import OracleEvent
 

@@ -10,7 +10,8 @@ from tally.sites.store import DynamoSiteStore
 @pytest.fixture
 def web_env(aws, monkeypatch):
     """The ingest/import functions' environment against the template's tables in moto."""
-    from tally.web.enrich.settings import enrich_settings, geoip_reader
+    from tally.web.enrich.settings import enrich_settings
+    from tally.web.enrich.wiring import geoip_reader
     from tally.web.ingest.settings import ingest_settings
     from tally.web.visitors.settings import visitor_settings
     from tally.web.visitors.wiring import salt_store, visitor_ids
@@ -19,7 +20,8 @@ def web_env(aws, monkeypatch):
     monkeypatch.setenv("SITES_TABLE", aws["SitesTable"])
     monkeypatch.setenv("SALTS_TABLE", aws["SaltsTable"])
     caches = [ingest_settings, enrich_settings, geoip_reader, visitor_settings, salt_store, visitor_ids]
-    from tally.sites.settings import site_store, sites_settings
+    from tally.sites.settings import sites_settings
+    from tally.sites.wiring import site_store
 
     caches += [sites_settings, site_store]
     for cached in caches:

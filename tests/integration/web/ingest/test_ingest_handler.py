@@ -67,7 +67,12 @@ def test_an_unknown_domain_is_dropped_silently(web_env, site):
 
 @pytest.mark.parametrize("ua", ["Googlebot/2.1 (+http://www.google.com/bot.html)",
                                 "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/124.0 Safari/537.36",
-                                "curl/8.5.0", ""])
+                                "curl/8.5.0", "",
+                                # names no browser (issue 10's misses), then a list-only catch
+                                "SendGrid Event API",
+                                "Mozilla/5.0 (compatible; Google-NotebookLM; +https://notebooklm.google.com/)",
+                                "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Bluesky Cardyb/1.1; "
+                                "+mailto:support@bsky.app) Chrome/W.X.Y.Z Safari/537.36"])
 def test_bots_are_dropped_with_a_header(web_env, site, ua):
     site("example.com")
     response = post({"n": "pageview", "u": "https://example.com/", "d": "example.com"}, ua=ua)

@@ -40,7 +40,7 @@ import pytest
 
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Aggregator, Sealer, SealReport, stream_change
 from tally.web.aggregate.raw_store import RawEventStore
@@ -325,7 +325,8 @@ def between(first: date, last: date) -> Callable[[date], bool]:
 @pytest.fixture
 def env(aws):
     """The import and stats functions' settings against the template's tables in moto."""
-    from tally.web.enrich.settings import enrich_settings, geoip_reader
+    from tally.web.enrich.settings import enrich_settings
+    from tally.web.enrich.wiring import geoip_reader
     from tally.web.ingest.settings import ingest_settings
     from tally.web.query.settings import stats_settings
 

@@ -17,7 +17,7 @@ import pytest
 
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Aggregator, Sealer, stream_change
@@ -238,3 +238,21 @@ def test_minute_and_hour_points_equal_the_oracle_on_a_day_half_sealed(stats_env)
                  if exp else (0, 0, 0, 0)), (interval, point["date"])
     status, body = get(f"/api/v1/sites/{site}/stats/timeseries", "org-minutes", period="7d", interval="minute")
     assert status == 422 and body["error"]["details"][0]["rule"] == "minute: at most 2 days"
+
+
+def test_engagement_is_not_listed_among_events_but_still_lengthens_its_visit(stats_env):
+    aws = stats_env
+    site = create_site(site_store(), "org-engaged", SiteCreate(domain="engaged.example.com", timezone=TZ)).site_id
+    t = day_bounds(date(2022, 9, 10), TZ)[0] + 3_600_000
+    ingest(aws, site, [OracleEvent("p1", "reader", t, "pageview", "/post", True, "Direct / None"),
+                       OracleEvent("g1", "reader", t + 90_000, "engagement", "/post", True, "Direct / None"),
+                       OracleEvent("s1", "buyer", t, "pageview", "/", True, "Direct / None"),
+                       OracleEvent("s2", "buyer", t + 30_000, "signup", "/", True, "Direct / None")], set())
+    query = {"period": "day", "date": "2022-09-10"}
+    status, body = get(f"/api/v1/sites/{site}/stats/breakdown", "org-engaged", property="event:name", **query)
+    assert status == 200, body
+    assert {r["value"]: r["events"] for r in body["results"]} == {"pageview": 2, "signup": 1}
+    status, body = get(f"/api/v1/sites/{site}/stats/overview", "org-engaged", **query)
+    # the reader's engagement makes a 90 s visit that still bounced; the buyer's signup is an interaction
+    assert body["results"]["visit_duration"]["value"] == (90 + 30) // 2
+    assert body["results"]["bounce_rate"]["value"] == 50

@@ -114,7 +114,7 @@ class RollupStore(DynamoTable):
 
     def __init__(self, table_name: str, client: Any | None = None, *, totals: Any | None = None) -> None:
         super().__init__(table_name, client)
-        self.totals = totals  # a tally.public_stats.totals.DynamoTotals, or None
+        self.totals = totals  # a tally.totals.store.DynamoTotals, or None
         self.write_units = 0.0
         self.read_units = 0.0
         self.items_read = 0
@@ -209,7 +209,7 @@ class RollupStore(DynamoTable):
                              stored: dict[str, Any] | None) -> None:
         """Swap the hour's totals item and add (new - stored) to the platform totals, both or neither."""
         from tally.platform.aws import transact_write
-        from tally.public_stats.totals import Contribution
+        from tally.totals.counters import Contribution
 
         before = _stats_from(stored["vals"]["M"]["all"]) if stored else Stats()
         seconds_before, seconds_now = before.duration_ms // 1000, rollup.totals.duration_ms // 1000

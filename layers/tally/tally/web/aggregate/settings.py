@@ -1,4 +1,5 @@
-"""Configuration of the aggregation functions (aggregator, sealer, retry)."""
+"""Configuration of the aggregation functions (aggregator, sealer, retry); the platform totals the
+sealer keeps are configured by `tally.totals.settings`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from pydantic_settings import BaseSettings
 class AggregationSettings(BaseSettings):
     events_table: str
     rollups_table: str
-    #: the public stats table, whose platform totals sealed hours keep (empty: not kept)
-    public_stats_table: str = ""
     #: stop taking new work when less than this much of the invocation's time is left
     job_reserve_ms: int = 15_000
     job_page_size: int = 50

@@ -1,13 +1,15 @@
-"""Is this request a bot? Crawlers, HTTP libraries, headless and automated browsers.
+"""Is this request a bot? Crawlers, HTTP libraries, scripts, headless and automated browsers.
 
-The crawler list is `crawlerdetect` (a maintained port of JayBizzle's CrawlerDetect: Googlebot,
-bingbot, curl, python-requests, HeadlessChrome, Lighthouse, …). On top of it Tally drops what an
-analytics ingest must never count and a crawler list may not name: an empty User-Agent and the
-markers of browser automation (headless Chrome's client hints, PhantomJS, Puppeteer, Playwright,
-Selenium, WebPageTest, …). The tracker itself skips `navigator.webdriver`; this is the server's
-backstop for events sent by other means.
-
-Results are cached per User-Agent: the same UA repeats.
+A User-Agent is dropped when any of these says so (cheapest first):
+- it is empty, or the client hints announce headless Chrome;
+- it carries a marker of browser automation (headless Chrome, PhantomJS, Puppeteer, Playwright,
+  Selenium, WebPageTest, …) that a crawler list may not name;
+- one of the maintained bot lists names it: crawlerdetect, crawler-user-agents or Matomo
+  device-detector's bots (`bot_lists`);
+- it names no browser engine, no browser and no platform at all (`no_browser`): `node`,
+  `SendGrid Event API`, a `${jndi:…}` probe — the bots no list has heard of yet.
+The tracker itself skips `navigator.webdriver`; this is the server's backstop for events sent by
+other means. Results are cached per User-Agent: the same UA repeats.
 """
 
 from __future__ import annotations
@@ -15,30 +17,40 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache, lru_cache
-from typing import Any
+
+from tally.web.enrich.bot_lists import (
+    crawler_user_agents_match,
+    crawlerdetect_match,
+    matomo_match,
+    without_device_names,
+)
+from tally.web.enrich.bot_patterns import PatternList
+from tally.web.enrich.no_browser import names_no_browser
 
 MAX_CHECKED_UA = 1024
 CACHE_SIZE = 8192
 
-_AUTOMATION = re.compile(
+_AUTOMATION = (
     r"HeadlessChrome|Headless|PhantomJS|SlimerJS|Lighthouse|Puppeteer|Playwright|Selenium|WebDriver|"
-    r"Cypress/|Nightmare|jsdom|Zombie\.js|PTST/|Google Page Speed|Prerender",
-    re.IGNORECASE,
+    r"Cypress/|Nightmare|jsdom|Zombie\.js|PTST/|Google Page Speed|Prerender"
 )
 
 
-@cache
-def _detector() -> Any:
-    from crawlerdetect import CrawlerDetect  # type: ignore[import-untyped]  # untyped: kept behind this function
+def automation_match(user_agent: str) -> str | None:
+    return _automation().search(user_agent)
 
-    return CrawlerDetect()
+
+@cache
+def _automation() -> PatternList:
+    return PatternList([_AUTOMATION], flags=re.IGNORECASE)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _is_bot_user_agent(ua: str) -> bool:
-    if _AUTOMATION.search(ua):
+    if automation_match(ua) or names_no_browser(ua):
         return True
-    return bool(_detector().is_crawler(ua))
+    listed = without_device_names(ua)
+    return bool(crawlerdetect_match(listed) or crawler_user_agents_match(listed) or matomo_match(listed))
 
 
 def is_bot(user_agent: str | None, headers: Mapping[str, str] | None = None) -> bool:

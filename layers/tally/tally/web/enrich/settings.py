@@ -1,6 +1,6 @@
 """Configuration of enrichment, read from the function's environment on first use.
 
-Import this module (or `geoip_reader`) only from a function whose `Environment` in template.yaml
+Import this module (or `wiring.geoip_reader`) only from a function whose `Environment` in template.yaml
 lists both variables; the pure functions of `tally.web.enrich` take their configuration as
 arguments and need none of it.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 from functools import cache
 
 from pydantic_settings import BaseSettings
-
-from tally.web.enrich.geo import GeoIpReader, open_geoip
 
 
 class EnrichSettings(BaseSettings):
@@ -24,10 +22,3 @@ class EnrichSettings(BaseSettings):
 @cache
 def enrich_settings() -> EnrichSettings:
     return EnrichSettings()  # filled from the environment
-
-
-@cache
-def geoip_reader() -> GeoIpReader | None:
-    """The configured GeoIP database, opened once per container; None when none is configured."""
-    path = enrich_settings().geoip_database.strip()
-    return open_geoip(path) if path else None

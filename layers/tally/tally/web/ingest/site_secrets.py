@@ -14,6 +14,10 @@ from typing import Any
 from tally.platform.aws import DynamoTable
 
 
+def secret_partition(site_id: str) -> str:
+    return f"import#{site_id}"
+
+
 class SiteSecrets(DynamoTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         super().__init__(table_name, client)
@@ -27,7 +31,7 @@ class SiteSecrets(DynamoTable):
             return self._cache[site_id]
 
     def _load_or_create(self, site_id: str) -> bytes:
-        key = {"pk": {"S": f"import#{site_id}"}, "sk": {"S": "secret"}}
+        key = {"pk": {"S": secret_partition(site_id)}, "sk": {"S": "secret"}}
         # ConditionalCheckFailed: another import created it first; read and use theirs.
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.put_item(TableName=self.table_name, Item={**key, "secret": {"B": secrets.token_bytes(32)}},

@@ -44,7 +44,7 @@ from tally.web.aggregate.sketch import VisitorSketch
 
 logger = Logger(child=True)
 
-FORMAT = 2  # bump when an answer's shape or computation changes: old answers are then never read
+FORMAT = 3  # bump when an answer's shape or computation changes: old answers are then never read
 ROWS_PER_CHUNK = 50
 ANSWER_TTL_S = 7 * 86_400
 PART_BYTES = 256 * 1024

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from tally.platform.errors import InvalidInput
+from tally.web.aggregate.events import ENGAGEMENT
 from tally.web.aggregate.rollup import EVENT_DIMENSIONS, PROPS_PREFIX, VISIT_DIMENSIONS, Rollup, Stats
 from tally.web.aggregate.zones import (
     MINUTE_MS,
@@ -309,10 +310,15 @@ def _kept_rows(settled: SettledRange, key: str, offset: int, limit: int) -> tupl
 
 
 def _merged(pieces: list[Rollup], name: str) -> dict[str, Stats]:
+    """The property's values over the pieces. `engagement` is not listed among event names, as in
+    Plausible: it is the tracker's measure of time on a page, not an action of the visitor (it still
+    counts where it belongs — it lengthens its visit and never undoes a bounce)."""
     merged: dict[str, Stats] = {}
     for piece in pieces:
         for value, stats in piece.dims.get(name, {}).items():
             merged.setdefault(value, Stats()).merge(stats)
+    if name == "event:name":
+        merged.pop(ENGAGEMENT, None)
     return merged
 
 

@@ -1,4 +1,8 @@
-"""Glue between HTTP error handling and the failure ledger: an unexpected error is an `api` failure."""
+"""Glue between HTTP error handling and the failure ledger: an unexpected error is an `api` failure.
+
+Handlers pass `record_api_failure` to `TallyResolver(on_unexpected=…)`: the platform calls it without
+knowing the ledger, so `tally.platform` depends on no capability.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Platform totals: counters kept exactly once as data is sealed, and read with one bounded Query.
+"""Platform totals in DynamoDB: counters kept exactly once as data is sealed, read with one bounded Query.
 
 Writers (web analytics when it seals a bucket, site creation, code analytics when a repository is
 mined) call `record_contribution` with a deterministic contribution id. The dedupe record and the
@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
-from datetime import UTC, date, datetime
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from tally.platform.aws import transact_write
-from tally.public_stats.figures import Totals
+from tally.totals.counters import Contribution, Totals
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -27,28 +27,7 @@ if TYPE_CHECKING:
 TOTALS_PK = "totals"
 #: Number of counter shards. It may grow (the reader queries them all) but must never shrink.
 TOTALS_SHARDS = 8
-#: `sites` counts sites created on or after this day.
-SITES_COUNTED_FROM = date(2024, 1, 1)
 _FIELDS = tuple(f.name for f in fields(Totals))
-
-
-@dataclass(frozen=True)
-class Contribution(Totals):
-    """What one sealed piece of data adds to the totals (the same counters). Counters only grow."""
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if value < 0:
-                raise ValueError(f"a contribution only adds: {name} is {value}")
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(asdict(self).values())
-
-
-def site_created(created_at: datetime) -> Contribution:
-    """The contribution of a newly created site: counted only when created on or after 2024-01-01."""
-    return Contribution(sites=1 if created_at.astimezone(UTC).date() >= SITES_COUNTED_FROM else 0)
 
 
 class TotalsReader(Protocol):
