@@ -52,7 +52,7 @@ def seal_history(tables: Mapping[str, str], client: Any | None = None, *,
     DynamoDB client on them (default: the process's).
     """
     from tally.platform.aws import dynamodb_client
-    from tally.public_stats.totals import DynamoTotals
+    from tally.totals.store import DynamoTotals
 
     client = client or dynamodb_client()
     now = now_ms if now_ms is not None else int(time.time() * 1000)

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 import boto3
 
-from tally.public_stats.totals import DynamoTotals
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
 from tally.sites.settings import site_store
+from tally.totals.store import DynamoTotals
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain

@@ -170,7 +170,7 @@ class RollupStore(DynamoTable):
 
     def _contribution(self, rollups: list[Rollup]) -> list[Any]:
         """The platform totals' items for new hours: what `_put_counting_totals` adds for each, summed."""
-        from tally.public_stats.totals import Contribution
+        from tally.totals.counters import Contribution
 
         hours = [r for r in rollups if r.grain is Grain.hour]
         if self.totals is None or not hours:
