@@ -13,7 +13,7 @@ import boto3
 
 from tally.sites.model import SiteCreate
 from tally.sites.service import create_site
-from tally.sites.settings import site_store
+from tally.sites.wiring import site_store
 from tally.totals.store import DynamoTotals
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.rollup_store import RollupStore
