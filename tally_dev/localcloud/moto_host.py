@@ -105,7 +105,8 @@ def main(argv: list[str]) -> int:
 
     die_with_parent(int(argv[2]))
 
-    moto_speedups.install()  # Query in O(partition): a month of demo traffic stays quick to read
+    if os.environ.get("TALLY_STOCK_MOTO") != "1":  # tests' --stock-moto session: moto as released
+        moto_speedups.install()  # Query in O(partition): a month of demo traffic stays quick to read
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # one request at a time on the data side: moto's backends are not thread-safe
     port = MotoServer(argv[1], 0).start().port

@@ -287,10 +287,14 @@ class RollupStore(DynamoTable):
         return [Rollup(site_id, grain, int(i["sk"]["S"].split("#")[1]), int(i["end"]["N"]),
                        _stats_from(i["vals"]["M"]["all"])) for i in self._query(pk, TOTAL, start_ms, end_ms)]
 
-    def read_minutes(self, site_id: str, hour_start_ms: int, hour_end_ms: int) -> list[Rollup]:
+    def read_minutes(self, site_id: str, hour_start_ms: int, hour_end_ms: int, *,
+                     hours: set[int] | None = None) -> list[Rollup]:
+        """The minutes packed under the hours starting in [hour_start_ms, hour_end_ms) (only `hours`, when given)."""
         pk = f"{site_id}#{Grain.minute.value}"
         minutes = []
         for item in self._query(pk, MINUTES, hour_start_ms, hour_end_ms):
+            if hours is not None and int(item["sk"]["S"].split("#")[1]) not in hours:
+                continue
             for start, stats in item["vals"]["M"].items():
                 minutes.append(Rollup(site_id, Grain.minute, int(start), int(start) + 60_000, _stats_from(stats)))
         return sorted(minutes, key=lambda r: r.start_ms)
