@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tally.platform import errors
 from tally.platform.api_docs import ERROR_SCHEMA, GATEWAY_ERROR_SCHEMA
 from tally_dev.openapi import OPENAPI_PATH, generate, render
-from tally_dev.template import http_routes
+from tally_dev.template import http_routes, load_template, resources_of_type
 
 
 def test_the_committed_openapi_document_matches_the_code():
@@ -52,6 +52,15 @@ def error_schemas(operation: dict) -> dict[str, dict]:
 def test_every_error_an_operation_documents_is_tally_s_error_schema(method, path, operation):
     for status, schema in error_schemas(operation).items():
         assert schema == (ERROR_OR_GATEWAY if status == "413" else ERROR_REF), (method, path, status)
+
+
+def test_api_gateway_never_answers_401_or_403_itself_so_every_one_is_tally_s():
+    # Without an identity source API Gateway has nothing to refuse before the authorizer runs, and the
+    # authorizer passes anonymous callers on (tests/unit/auth), so the handler answers in Tally's shape.
+    for api in resources_of_type(load_template(), "AWS::Serverless::HttpApi").values():
+        for name, authorizer in api["Properties"]["Auth"]["Authorizers"].items():
+            assert "Identity" not in authorizer, name
+            assert authorizer["EnableSimpleResponses"] is True, name
 
 
 def test_powertools_validation_error_shape_is_nowhere_in_the_document():
