@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tally.platform.errors import Conflict, NotFound
 from tally.sites.cursor import decode_cursor, encode_cursor
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
+
+
+class ZoneChanges(Protocol):
+    """Told before a site's time zone changes, so that data kept in its zone can follow
+    (web analytics re-buckets its hours and days: tally.web.aggregate.rebucket)."""
+
+    def changing(self, site: Site, timezone: str) -> None: ...
 
 
 def create_site(store: SiteStore, org_id: str, request: SiteCreate, *, totals: TotalsWriter | None = None,
@@ -60,12 +67,15 @@ def get_counted_site(store: SiteStore, org_id: str, site_id: str) -> Site:
 
 
 def update_site(store: SiteStore, org_id: str, site_id: str, patch: SitePatch, *,
-                now: datetime | None = None) -> Site:
+                now: datetime | None = None, zone_changes: ZoneChanges | None = None) -> Site:
     current = get_site(store, org_id, site_id)
     _require_active(current)
     changes: dict[str, Any] = {k: v for k, v in patch.changes().items() if getattr(current, k) != v}
     if not changes:
         return current
+    if zone_changes is not None and "timezone" in changes:
+        # Before, not after: if the update then fails, the follower finds nothing to move.
+        zone_changes.changing(current, changes["timezone"])
     try:
         return store.update(current, changes, now or datetime.now(UTC))
     except DomainTaken as taken:

@@ -3,13 +3,17 @@
 One small item per (site, grain, bucket): `ver` counts the changes seen (never reset, so seal
 versions only grow), `sealed` is the version of the stored rollup, and while `ver > sealed` the
 item carries `due`/`due_at`, which a sparse index (`ByDue`) lists for the sealer.
+
+`tz` is the zone of the bucket (the site's when it was marked). After the site changes zone, the
+re-bucketing job (tally.web.aggregate.rebucket) marks the new zone's buckets that overlap an old
+one and records on the old mark that its version `rv` was carried into zone `rz`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,13 @@ class Mark:
     sealed: int
     #: When the bucket is due for sealing (None: nothing to seal).
     due_at: int | None = None
+    #: The zone this bucket's changes were carried into by re-bucketing, and up to which version.
+    rebucketed_to: str | None = None
+    rebucketed_at: int = 0
+
+    def carried_into(self, zone: str) -> bool:
+        """Whether every change of this (old-zone) bucket was carried into `zone`'s buckets."""
+        return self.rebucketed_to == zone and self.rebucketed_at == self.version
 
 
 def _key(site_id: str, grain: Grain, start_ms: int) -> dict[str, Any]:
@@ -44,7 +55,8 @@ def _mark(item: dict[str, Any]) -> Mark:
     grain, start = item["sk"]["S"].split("#")
     return Mark(site_id=item["pk"]["S"].removeprefix("mark#"), grain=Grain(grain), start_ms=int(start),
                 tz=item["tz"]["S"], version=int(item["ver"]["N"]), sealed=int(item.get("sealed", {"N": "0"})["N"]),
-                due_at=int(item["due_at"]["N"]) if "due_at" in item else None)
+                due_at=int(item["due_at"]["N"]) if "due_at" in item else None,
+                rebucketed_to=item.get("rz", {}).get("S"), rebucketed_at=int(item.get("rv", {"N": "0"})["N"]))
 
 
 def mark_pages(client: Any, table_name: str, site_id: str, grain: Grain, start_ms: int, end_ms: int, *,
@@ -117,22 +129,68 @@ class DirtyMarks(DynamoTable):
         `counts` (a day's counters) are kept on the mark with the version they belong to, so a range
         read sums sealed days from the marks it reads anyway instead of reading each day's rollup.
         """
+        try:
+            self.client.update_item(TableName=self.table_name, **self._settling(mark, counts))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        self.writes += 1
+        return True
+
+    def settle_many(self, settled: Sequence[tuple[Mark, tuple[int, ...] | None]]) -> int:
+        """`settle` for many marks in transactions of up to 100 (a backfill); returns how many settled.
+
+        A transaction is refused whole when one mark changed meanwhile: its marks are then settled
+        one by one, so exactly the changed ones stay due.
+        """
+        from tally.platform.aws import transact_write
+
+        done = 0
+        for start in range(0, len(settled), 100):
+            chunk = settled[start:start + 100]
+            updates = [{"Update": {"TableName": self.table_name, **self._settling(mark, counts)}}
+                       for mark, counts in chunk]
+            if transact_write(self.client, updates) is None:
+                self.writes += 2 * len(chunk)  # a transaction costs double
+                done += len(chunk)
+            else:
+                done += sum(self.settle(mark, counts) for mark, counts in chunk)
+        return done
+
+    def _settling(self, mark: Mark, counts: tuple[int, ...] | None) -> dict[str, Any]:
+        """The conditional update that settles `mark` at its version (with a day's counters)."""
         values: dict[str, Any] = {":v": {"N": str(mark.version)}}
         update = "SET sealed = :v"
         if counts is not None:
             update += ", c = :c"
             values[":c"] = {"L": [{"N": str(n)} for n in counts]}
+        return {"Key": _key(mark.site_id, mark.grain, mark.start_ms),
+                "UpdateExpression": update + " REMOVE #due, due_at", "ConditionExpression": "ver = :v",
+                "ExpressionAttributeNames": {"#due": "due"},
+                "ExpressionAttributeValues": values}
+
+    def carried(self, mark: Mark, zone: str) -> bool:
+        """Record that the bucket's changes up to `mark.version` are carried into `zone`'s buckets;
+        False when it changed meanwhile (it is then carried again)."""
         try:
             self.client.update_item(
                 TableName=self.table_name, Key=_key(mark.site_id, mark.grain, mark.start_ms),
-                UpdateExpression=update + " REMOVE #due, due_at",
-                ConditionExpression="ver = :v", ExpressionAttributeNames={"#due": "due"},
-                ExpressionAttributeValues=values,
+                UpdateExpression="SET rz = :z, rv = :v", ConditionExpression="ver = :v",
+                ExpressionAttributeValues={":z": {"S": zone}, ":v": {"N": str(mark.version)}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         self.writes += 1
         return True
+
+    def page(self, site_id: str, after: dict[str, Any] | None, limit: int) -> tuple[list[Mark], dict[str, Any] | None]:
+        """Up to `limit` of a site's marks (days, then hours) after the key `after`, and the key to go on from."""
+        query: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True, "Limit": limit,
+                                 "KeyConditionExpression": "pk = :pk",
+                                 "ExpressionAttributeValues": {":pk": {"S": f"mark#{site_id}"}}}
+        if after is not None:
+            query["ExclusiveStartKey"] = after
+        response = self.client.query(**query)
+        return [_mark(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
 
     def postpone(self, mark: Mark, due_at_ms: int) -> None:
         # ConditionalCheckFailed: another run sealed it meanwhile, which is fine.

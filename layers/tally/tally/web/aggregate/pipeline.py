@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marking import LATENESS_MS, day_due_at
@@ -21,7 +22,15 @@ from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup import Rollup
 from tally.web.aggregate.rollup_store import RollupStore, StaleSeal, fingerprint
 from tally.web.aggregate.seal_requests import SealRequests
-from tally.web.aggregate.sealing import LOOKBACK_MS, MAX_LOOKAHEAD_MS, NotSettled, seal_day, seal_hour, visit_window
+from tally.web.aggregate.sealing import (
+    LOOKBACK_MS,
+    MAX_LOOKAHEAD_MS,
+    NotSettled,
+    SealedHour,
+    seal_day,
+    seal_hour,
+    visit_window,
+)
 from tally.web.aggregate.spans import SpanStore, rebuild_spans
 from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
 from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
@@ -34,6 +43,20 @@ def _contains(visit: Visit, event_id: str, events: list[RawEvent]) -> bool:
     """Whether `event_id` belongs to `visit` (events between its first and last with one of its keys)."""
     return any(e.event_id == event_id and visit.first.sort_key <= e.sort_key <= visit.last.sort_key
                and (e.visitor in visit.keys or e.alt_visitor in visit.keys) for e in events)
+
+
+class RawWindow(Protocol):
+    def window(self, site_id: str, start_ms: int, end_ms: int) -> Iterable[RawEvent]: ...
+
+
+def seal_marked_hour(raw: RawWindow, mark: Mark, now_ms: int) -> tuple[SealedHour, list[RawEvent]]:
+    """Seal `mark`'s hour from the raw events `visit_window` reads for it (from 30 minutes before
+    the hour until every visit that starts in it has ended); the rollups and the events read.
+    Raises NotSettled while such a visit may still go on."""
+    start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
+    settled_ms = now_ms - LATENESS_MS
+    events, window_end = visit_window(lambda a, b: raw.window(mark.site_id, a, b), start, end, settled_ms)
+    return seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end)), events
 
 
 @dataclass
@@ -129,9 +152,7 @@ class Sealer:
 
     def seal_hour(self, mark: Mark, report: SealReport) -> None:
         start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
-        settled_ms = self.now_ms() - LATENESS_MS
-        events, window_end = visit_window(lambda a, b: self.raw.window(mark.site_id, a, b), start, end, settled_ms)
-        sealed = seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end))
+        sealed, events = seal_marked_hour(self.raw, mark, self.now_ms())
         previous = self.rollups.write(sealed.hour, mark.version, sealed.minutes)
         if previous == fingerprint(sealed.hour):
             report.unchanged += 1

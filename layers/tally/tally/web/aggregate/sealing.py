@@ -86,10 +86,11 @@ def _minutes(site_id: str, events: list[RawEvent], visits: list[Visit]) -> Itera
 
 
 def seal_day(site_id: str, tz: str, day_start_ms: int, hours: Iterable[Rollup]) -> Rollup:
-    """A day's rollup from its sealed hours (the site-local day: 23, 24 or 25 of them)."""
+    """A day's rollup from its sealed hours (the site-local day: 23, 24 or 25 of them).
+
+    Only the hours of `tz` count: after a zone change, hours of the old zone may lie in the day too.
+    """
     start, end = day_bounds(day_of(day_start_ms, tz), tz)
-    return merge_rollups(site_id, Grain.day, start, end, (h for h in hours if start <= h.start_ms < end))
-
-
-def hour_starts_of_day(day_start_ms: int, tz: str) -> list[int]:
-    return hours_of_day(day_of(day_start_ms, tz), tz)
+    own = set(hours_of_day(day_of(day_start_ms, tz), tz))
+    return merge_rollups(site_id, Grain.day, start, end,
+                         (h for h in hours if h.start_ms in own and h.end_ms == bucket_end(Grain.hour, h.start_ms, tz)))

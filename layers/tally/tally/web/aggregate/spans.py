@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from tally.platform.aws import DynamoTable, batch_get_eventually
 from tally.platform.capacity import item_size
 from tally.web.aggregate.sketch import VisitorSketch
-from tally.web.aggregate.zones import Grain, day_bounds, day_of
+from tally.web.aggregate.zones import Grain, day_bounds, day_of, same_bucket
 
 if TYPE_CHECKING:
     from tally.web.aggregate.marks import DirtyMarks
@@ -119,6 +119,8 @@ def rebuild_spans(site_id: str, tz: str, day_start_ms: int, version: int, *, mar
     sealed: dict[int, int] = {}
     changed: set[int] = set()
     for mark in marks.states(site_id, Grain.day, window_start, window_end):
+        if not same_bucket(Grain.day, mark.start_ms, mark.tz, tz):
+            continue  # another zone's day (before a zone change): never part of this zone's spans
         if mark.sealed > 0 and mark.version == mark.sealed:
             sealed[mark.start_ms] = mark.sealed
         else:

@@ -108,3 +108,26 @@ def hours_of_day(day: date, tz: str) -> list[int]:
         hours.append(current)
         current = _next_hour(current, tz)
     return hours
+
+
+def same_bucket(grain: Grain, start_ms: int, tz: str, other_tz: str) -> bool:
+    """Whether the bucket of `tz` starting at `start_ms` is also a bucket of `other_tz` (same start and end).
+
+    Minutes always are; hours are between zones whose offsets differ by whole hours (Berlin and
+    Santiago), never with a zone at :30 (Kolkata); days seldom are. A stored bucket that is also one
+    of a site's new zone stays valid when the site changes zone (tally.web.aggregate.rebucket).
+    """
+    if tz == other_tz or grain is Grain.minute:
+        return True
+    return (bucket_start(grain, start_ms, other_tz) == start_ms
+            and bucket_end(grain, start_ms, tz) == bucket_end(grain, start_ms, other_tz))
+
+
+def buckets_overlapping(grain: Grain, start_ms: int, end_ms: int, tz: str) -> list[int]:
+    """Starts of the buckets of `tz` that overlap [start_ms, end_ms), in order."""
+    starts = []
+    current = bucket_start(grain, start_ms, tz)
+    while current < end_ms:
+        starts.append(current)
+        current = bucket_end(grain, current, tz)
+    return starts

@@ -1,8 +1,9 @@
 """The body of `POST /api/event`, as Plausible's Events API defines it, with Tally's limits.
 
-The body is JSON whatever the Content-Type says (the tracker sends `text/plain` to avoid a CORS
-preflight). Keys come long or short (`name`/`n`, `url`/`u`, `domain`/`d`, `referrer`/`r`,
-`props`/`p`, `revenue`/`$`, `interactive`/`i`); `props` is an object or a JSON string of one.
+The body is JSON, sent as `application/json` or as `text/plain` (the tracker's choice, to avoid a
+CORS preflight); any other type is refused 415 before this runs (`tally.web.ingest.api_docs`).
+Keys come long or short (`name`/`n`, `url`/`u`, `domain`/`d`, `referrer`/`r`, `props`/`p`,
+`revenue`/`$`, `interactive`/`i`); `props` is an object or a JSON string of one.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def parse_event(body: str | bytes | None) -> EventPayload:
     if len(domains) > MAX_DOMAINS:
         raise _problem("domain", f"may list at most {MAX_DOMAINS} sites")
     client_id = data.get("id")
-    if client_id is not None and (not isinstance(client_id, str | int) or not 0 < len(str(client_id)) <= MAX_ID):
+    if client_id is not None and (not isinstance(client_id, str | int) or isinstance(client_id, bool)
+                                  or not 0 < len(str(client_id)) <= MAX_ID):
         raise _problem("id", f"must be a string of 1 to {MAX_ID} characters")
     interactive = data.get("interactive", True)
     if not isinstance(interactive, bool):

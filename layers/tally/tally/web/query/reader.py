@@ -185,8 +185,9 @@ class StatsSources:
     def minute_pieces(self, site_id: str, site_tz: str, plan: RangePlan) -> list[Rollup]:
         """Totals per minute: the packed minute rollups of sealed hours, raw events elsewhere (no days)."""
         pieces: list[Rollup] = []
+        wanted = {start for start, _ in plan.hours}  # not the minutes packed under another zone's hours
         for run_start, run_end in join_adjacent(plan.hours):
-            pieces.extend(self.rollups.read_minutes(site_id, run_start, run_end))
+            pieces.extend(self.rollups.read_minutes(site_id, run_start, run_end, hours=wanted))
         for run_start, run_end in self._raw_chunks(plan.raw, site_tz):
             pieces.extend(self._bounded(run_start, run_end, lambda a, b: self._raw_run(site_id, site_tz, a, b, False,
                                                                                         minutes=True)))
