@@ -10,11 +10,11 @@ instead of through moto's shape walker, moto's costliest step per response):
 - Query narrows the candidates to the partition's items that meet the key condition before
   moto's own Query runs; everything else it does (filters, projections, limits, 1 MB pages,
   ExclusiveStartKey) is untouched. Queries on indexes, and tables without a range key, go through moto unchanged.
-- A transaction first evaluates its conditions (DynamoDB allows one operation per item, so they
-  do not depend on each other): when one fails it is cancelled with moto's reasons and nothing is
-  written (no stream record either, as in DynamoDB); otherwise moto applies it with the touched
-  items (not tables) kept aside, restored should moto still fail. A transaction moto would refuse
-  outright (two operations on one item, an unknown table, too many items) runs unchanged.
+- A transaction is moto's own, but what moto would back up by deep-copying each table it touches
+  is the touched items (and the length of each touched table's stream) instead: when moto cancels
+  or refuses it, those are put back, so nothing is written and no stream record stays (as in
+  DynamoDB and stock moto). A transaction whose items cannot be told beforehand (two operations on
+  one item, an unknown table, a key missing, too many items) runs unchanged, copies and all.
 """
 
 from __future__ import annotations
@@ -126,16 +126,14 @@ class _NoTableCopies:
 
 def _install_transactions() -> None:
     import moto.dynamodb.models as models
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import ConditionalCheckFailed, TransactionCanceledException
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     transact = models.DynamoDBBackend.transact_write_items
     lock = threading.Lock()
 
-    def touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]] | None:
-        """(table, hash key, range key, operation) of each item; None when moto must judge it all."""
-        found: list[tuple[Any, Any, Any, Any]] = []
+    def touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]] | None:
+        """(table, hash key, range key) of each item; None when moto must judge it all (and copy tables)."""
+        found: list[tuple[Any, Any, Any]] = []
         seen: set[tuple[str, str]] = set()
         for entry in transact_items:
             if len(entry) != 1:
@@ -144,46 +142,33 @@ def _install_transactions() -> None:
             table = backend.tables.get(op.get("TableName"))
             if table is None or op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
                 return None
-            if op_type == "Put":
-                attrs = op["Item"]
-                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = attrs[table.range_key_attr]
-            else:
-                key = op["Key"]
+            key_names = [name for name in (table.hash_key_attr, table.range_key_attr) if name is not None]
+            given = op.get("Item" if op_type == "Put" else "Key", {})
+            if not all(name in given for name in key_names):
+                return None
+            key = {name: given[name] for name in key_names}
             identity = (table.name, repr(sorted(key.items())))
             if identity in seen:
                 return None
             seen.add(identity)
-            hash_key = DynamoType(key[table.hash_key_attr])
             range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-            found.append((table, hash_key, range_key, op))
+            found.append((table, DynamoType(key[table.hash_key_attr]), range_key))
         return found
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         ops = touched(self, transact_items) if len(transact_items) <= 100 else None
         if ops is None:
             return transact(self, transact_items)
-        errors: list[tuple[str | None, str | None, Any]] = []
-        for table, hash_key, range_key, op in ops:
-            condition = op.get("ConditionExpression")
-            current = table.get_item(hash_key, range_key)
-            if condition is not None and not get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
-                old = current.to_json()["Attributes"] if current and op.get(
-                    "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
-                errors.append(("ConditionalCheckFailed", str(ConditionalCheckFailed(item=old).message), old))
-            else:
-                errors.append((None, None, None))
-        if any(code is not None for code, _, _ in errors):
-            raise TransactionCanceledException(errors)
         kept = [(table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key)))
-                for table, hash_key, range_key, _ in ops]
+                for table, hash_key, range_key in ops]
+        streams = {table.name: (table.stream_shard, len(table.stream_shard.items))
+                   for table, _, _ in ops if table.stream_shard is not None}
         with lock:  # the module's `copy` is shared: one transaction swaps it at a time
             vars(models)["copy"] = _NoTableCopies
             try:
                 transact(self, transact_items)
             except Exception:
+                # moto's answer stands; its rollback to the (uncopied) tables is ours to do
                 for table, hash_key, range_key, item in kept:
                     partition = table.items[hash_key] if range_key is not None else table.items
                     slot = range_key if range_key is not None else hash_key
@@ -191,6 +176,8 @@ def _install_transactions() -> None:
                         partition.pop(slot, None)
                     else:
                         partition[slot] = item
+                for shard, length in streams.values():
+                    del shard.items[length:]  # the cancelled writes' stream records, as moto's copies would
                 raise
             finally:
                 vars(models)["copy"] = copy

@@ -1,4 +1,11 @@
-"""Shared fixtures: AWS (moto) built from template.yaml, fake credentials, isolated env."""
+"""Shared fixtures: AWS (moto) built from template.yaml, fake credentials, isolated env.
+
+moto runs with `tally_dev.moto_speedups` unless the session is given `--stock-moto` (or
+TALLY_STOCK_MOTO=1): then moto runs as released, here and in every local cloud the tests start
+(they inherit the variable). `make test` runs the suites marked `stock_moto` (the exactly-once and
+transaction proofs, listed in STOCK_MOTO_SUITES) a second time that way, so they never rest on
+the patched fake alone.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,7 @@ import pytest
 
 from tally.platform.aws import reset_clients
 from tally_dev import moto_speedups
-from tally_dev.template import create_tables, load_template
-
-moto_speedups.install()
+from tally_dev.template import ROOT, create_tables, load_template
 
 #: Browser fixtures (chromium, tab), one session-wide Playwright per worker.
 pytest_plugins = ["tests.browser.chromium"]
@@ -27,6 +32,51 @@ for _var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TallyTests")
 os.environ.setdefault("POWERTOOLS_DEV", "0")
+
+#: Set to "1", moto runs without the speedups; `tally_dev/localcloud/moto_host.py` reads it too.
+STOCK_MOTO = "TALLY_STOCK_MOTO"
+
+#: The exactly-once and transaction proofs, marked `stock_moto`: `make test` runs them on stock moto too.
+STOCK_MOTO_SUITES = (
+    "tests/integration/web/aggregate/",  # hostile delivery, crashes, replays, concurrent sealers, deletion
+    "tests/integration/web/ingest/test_import_handler.py",  # an import sent three times, each line stored once
+    "tests/integration/web/ingest/test_ingest_handler.py",  # duplicate events stored once (claim + event)
+    "tests/integration/ops/test_ledger_dynamo.py",  # one entry and its counters in one transaction
+    "tests/integration/public_stats/test_stores_dynamo.py",  # totals counted once per dedupe key
+    "tests/integration/public_stats/test_stampede.py",  # one recomputation per cache expiry, leases honoured
+    "tests/integration/sites/test_concurrent_creates.py",  # a domain claimed once among racing creates
+    "tests/integration/sites/test_deletion_job.py",  # repeated, interrupted, concurrent deletions
+    "tests/integration/sites/test_sites_are_counted_in_platform_totals.py",
+    "tests/integration/localcloud/test_moto_speedups.py",  # DynamoDB's answers, and the moto each session runs
+    "tests/e2e/web/test_crash_mid_batch.py",  # a crash mid-batch through the local cloud, counted once
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--stock-moto", action="store_true",
+                     help=f"run moto without tally_dev.moto_speedups (same as {STOCK_MOTO}=1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--stock-moto"):
+        os.environ[STOCK_MOTO] = "1"  # local clouds started by the tests run their moto as released too
+    if not stock_moto():
+        moto_speedups.install()
+    missing = [suite for suite in STOCK_MOTO_SUITES if not (ROOT / suite).exists()]
+    if missing:  # a moved suite must not silently stop running on stock moto
+        raise pytest.UsageError(f"STOCK_MOTO_SUITES names what does not exist: {missing}")
+
+
+def stock_moto() -> bool:
+    """Whether this session runs moto as released (no speedups)."""
+    return os.environ.get(STOCK_MOTO) == "1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        if any(path == suite or (suite.endswith("/") and path.startswith(suite)) for suite in STOCK_MOTO_SUITES):
+            item.add_marker(pytest.mark.stock_moto)
 
 
 @dataclass

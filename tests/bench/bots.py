@@ -79,23 +79,14 @@ def _share(uas: Iterable[str], dropped: Callable[[str], bool]) -> float:
 
 def _without(skip: str) -> Callable[[str], bool]:
     """The filter with one list switched off (for held-out recall)."""
-    lists = {"crawlerdetect": bot_lists.crawlerdetect_match, "crawler_user_agents": bot_lists.crawler_user_agents_match,
-             "matomo": bot_lists.matomo_match}
-
-    def dropped(ua: str) -> bool:
-        if bots.automation_match(ua) or no_browser.names_no_browser(ua):
-            return True
-        listed = bot_lists.without_device_names(ua)
-        return any(match(listed) for name, match in lists.items() if name != skip)
-
-    return dropped
+    return lambda ua: bots.dropped_by(ua, skip=skip) is not None
 
 
 def _cost(uas: list[str]) -> tuple[float, float, float]:
     """(ms to load the lists, ms CPU per new UA for is_bot, the same for ua-parser)."""
     bots._is_bot_user_agent.cache_clear()
     for cached in (bot_lists._crawlerdetect, bot_lists._crawler_user_agents, bot_lists._matomo, bots._automation,
-                   no_browser._browser_or_platform):
+                   bots._contact, no_browser._browser_or_platform):
         cached.cache_clear()
     first, *rest = uas  # a browser's UA: it goes through every list
     started = time.process_time()

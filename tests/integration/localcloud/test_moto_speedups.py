@@ -1,5 +1,8 @@
-"""moto with `tally_dev.moto_speedups` installed (tests/conftest.py) answers as DynamoDB does: Query
-by partition with ranges, pages, order and filters; transactions all-or-nothing with their reasons."""
+"""moto answers as DynamoDB does: Query by partition with ranges, pages, order and filters;
+transactions all-or-nothing with their reasons. It runs with `tally_dev.moto_speedups` (installed
+by tests/conftest.py) and, in make test's `--stock-moto` session, without them: these hold both
+ways, and each session runs the moto it says it does.
+(test_moto_speedups_differential.py shows the two answer and store alike for any operations.)"""
 
 from __future__ import annotations
 
@@ -8,6 +11,16 @@ import random
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.conftest import stock_moto
+from tests.integration.localcloud.moto_variant import patched_attributes
+
+
+def test_the_session_runs_moto_with_the_speedups_unless_it_runs_stock_moto():
+    import moto.dynamodb.models  # noqa: F401  (what the speedups patch, loaded)
+
+    patched = patched_attributes()
+    assert (patched == {}) is stock_moto(), sorted(patched)
 
 
 def put_many(client, table: str, rng: random.Random) -> dict[str, list[str]]:

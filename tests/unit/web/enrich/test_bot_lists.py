@@ -83,9 +83,16 @@ def test_matomo_names_bots_the_other_lists_miss(user_agent):
     "Mozilla/5.0 (Linux; Android 10; TLA001 Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Version/4.0 Chrome/80.0.3987.132 Safari/537.36 SogouMSE,SogouMobileBrowser/6.1.5",
     "com.tcl.browser/660067 (Linux; U; Android 12; tr_TR; Chromecast; Build/STTK.230808.004; Cronet/114.0.5735.33)",
+    # a version number that contains a crawler's name (80legs' `008/`)
+    "Opera/9.80 (MAUI Runtime; Opera Mini/4.4.39008/37.9178; U; en) Presto/2.12.423 Version/12.16",
 ])
-def test_device_names_and_peoples_products_that_collide_with_list_entries_are_not_bots(user_agent):
+def test_device_names_products_and_versions_that_collide_with_list_entries_are_not_bots(user_agent):
     assert is_bot(user_agent) is False
+
+
+def test_a_crawler_whose_name_starts_with_a_digit_is_still_named():
+    assert crawler_user_agents_match("Mozilla/5.0 (compatible; 008/0.83; http://www.80legs.com/webcrawler.html) "
+                                     "Gecko/2008032620")
 
 
 def test_a_bot_that_names_itself_after_an_android_model_is_still_a_bot():
