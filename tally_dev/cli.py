@@ -1,6 +1,6 @@
 """`tally`: the developer's command line (the console script of the project).
 
-    tally dev [--port 3000] [--no-schedules] [--accelerate N]
+    tally dev [--port 3000] [--no-schedules] [--accelerate N] [--verbose]
                                                   the local cloud with demo data, until Ctrl-C
     tally token --org ORG --role ROLE [--user U]  a bearer token for the local cloud
     tally invoke LOGICAL_ID EVENT_FILE            one function, one event (`make invoke`)
@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tally.platform.caller import Role
 from tally_dev.localcloud.cloud import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
+    from tally_dev.console import Progress
     from tally_dev.demo import DemoData
     from tally_dev.localcloud import LocalCloud
 
@@ -33,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser("dev", help="run the local cloud with demo data until Ctrl-C")
-    dev.add_argument("--port", type=int, default=DEFAULT_PORT)
+    dev.add_argument("--port", type=int, default=DEFAULT_PORT,
+                     help=f"the HTTP API's port (default {DEFAULT_PORT}; `make dev PORT=3200`)")
     dev.add_argument("--host", default=DEFAULT_HOST)
+    dev.add_argument("--verbose", action="store_true",
+                     help="show every function's log lines in the terminal instead of the log file")
     dev.add_argument("--schedules", action=argparse.BooleanOptionalAction, default=True,
                      help="fire the template's schedules (default: on)")
     dev.add_argument("--demo-days", type=int, default=30, metavar="N",
@@ -68,59 +69,66 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from tally_dev.demo import load_demo_data
+    from tally_dev.console import Progress, log_path
     from tally_dev.localcloud import LocalCloud, PortInUse
+    from tally_dev.localcloud.session import run_until_signalled
 
-    stop = threading.Event()
+    progress = Progress()
+    log: TextIO | None = None if args.verbose else log_path(args.port).open("w", buffering=1)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    def access_log(line: str) -> None:
+        print(line, file=log or sys.stderr, flush=True)
 
-    cloud = LocalCloud(port=args.port, host=args.host, warm=True, schedules=args.schedules,
-                       accelerate=args.accelerate, access_log=lambda line: print(line, file=sys.stderr, flush=True))
-    print(f"Starting Tally's local cloud on {args.host}:{args.port} ...", file=sys.stderr, flush=True)
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def work(cloud: LocalCloud) -> None:
+        from tally_dev.demo import load_demo_data
+
+        demo = load_demo_data(cloud)
+        if args.demo_days > 0:
+            _load_demo_history(cloud, demo, args.demo_days, progress)
+        if args.schedules:
+            cloud.start_schedules()
+        cloud.warm_up()
+        progress.done()
+        _announce(cloud, demo, log)
+
+    cloud = LocalCloud(port=args.port, host=args.host, log=log, schedules=False, accelerate=args.accelerate,
+                       access_log=access_log)
+    starting = f"Starting Tally's local cloud on {args.host}:{args.port} ..."
     try:
-        try:
-            cloud.start()
-        except PortInUse as error:
-            print(error, file=sys.stderr)
-            return 1
-        try:
-            if not stop.is_set():
-                demo = load_demo_data(cloud)
-                if args.demo_days > 0:
-                    _load_demo_traffic(cloud, demo, args, stop)
-                _announce(cloud, demo)
-                stop.wait()
-        finally:
-            print("Stopping the local cloud ...", file=sys.stderr, flush=True)
-            cloud.stop()
+        run_until_signalled(cloud, work, starting=lambda: progress.step(starting),
+                            stopping=lambda: progress.say("Stopping the local cloud ..."))
+    except PortInUse as error:
+        progress.say(str(error))
+        return 1
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        if log is not None:
+            log.close()
     return 0
 
 
-def _load_demo_traffic(cloud: LocalCloud, demo: DemoData, args: argparse.Namespace, stop: threading.Event) -> None:
-    from tally_dev.demo_traffic import load_demo_traffic, wait_until_sealed
+def _load_demo_history(cloud: LocalCloud, demo: DemoData, days: int, progress: Progress) -> None:
+    """Import the demo month through the import API, then seal it in bulk before the schedules start."""
+    from tally_dev.demo_seal import seal_history
+    from tally_dev.demo_traffic import load_demo_traffic
 
-    def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    say(f"Importing {args.demo_days} days of demo traffic through the import API ...")
+    progress.step(f"Importing {days} days of demo traffic through the import API ...")
     admins = {org: demo.token(org, "org_admin") for org in ("demo", "rival")}
-    imported = load_demo_traffic(cloud.url, admins, days=args.demo_days)
-    say("Imported: " + ", ".join(f"{d} {n} events" for d, n in imported.items()))
-    if args.schedules and not wait_until_sealed(cloud, stop=stop, progress=say):
-        say("The sealer has not caught up yet: the dashboard reads raw events meanwhile (slowly).")
+    imported = load_demo_traffic(cloud.url, admins, days=days)
+    total = sum(imported.values())
+    progress.step(f"Imported {total} events; waiting for the aggregator to mark their hours ...")
+    assert cloud.delivery is not None
+    cloud.delivery.settle(bound_s=600)
+    sealed = seal_history(cloud.tables, cloud.dynamodb,
+                          progress=lambda text: progress.step(f"Imported {total} events; {text}"))
+    progress.step(f"Imported {total} events; sealed {sealed.hours} hours and {sealed.days} days.")
 
 
-def _announce(cloud: LocalCloud, demo: DemoData) -> None:
+def _announce(cloud: LocalCloud, demo: DemoData, log: TextIO | None) -> None:
     viewer = demo.token("demo", "viewer")
     print("\n".join([
         "",
         f"Tally's local cloud is running: {cloud.url}",
+        f"  Logs:      {log.name if log is not None else 'this terminal (--verbose)'}",
         f"  Dashboard: {dashboard_url(cloud.url, viewer)}",
         "             (the demo site's last 30 days, signed in as the demo org's viewer)",
         f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",

@@ -2,7 +2,7 @@
 
 `make dev` creates a site per demo org (over HTTP, as an org_admin) and sends its history as
 NDJSON to `POST /api/v1/sites/{site_id}/events/import` — the same path a customer's import takes —
-so the stream, the aggregator and the sealer process it like any other traffic.
+so the stream and the aggregator process it like any other traffic; `demo_seal` then seals it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +33,8 @@ USER_AGENTS = [
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile "
     "Safari/537.36",
 ]
-IMPORT_CHUNK = 5_000
+IMPORT_CHUNK = 1_000
+IMPORT_PARALLEL = 4
 
 
 @dataclass(frozen=True)
@@ -76,50 +78,39 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
 
 def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int = 30,
                       now: datetime | None = None) -> dict[str, int]:
-    """Create each demo site and import its history; returns events accepted per domain."""
+    """Create each demo site and import its history; returns events accepted per domain.
+
+    The history goes in chunks, IMPORT_PARALLEL at a time: the import function's pool has that
+    many workers, so parsing in the functions overlaps with moto storing."""
     now = now or datetime.now(UTC)
-    accepted: dict[str, int] = {}
     with httpx.Client(base_url=api_url, timeout=120) as client:
+        requests = []
         for site in SITES:
             headers = {"Authorization": f"Bearer {admin_tokens[site.org]}"}
-            created = client.post("/api/v1/sites", headers=headers,
-                                  json={"domain": site.domain, "timezone": site.timezone})
-            if created.status_code == 409:  # already there: find it
-                listing = client.get("/api/v1/sites", headers=headers).json()
-                site_id = next(s["site_id"] for s in listing["sites"] if s["domain"] == site.domain)
-            else:
-                created.raise_for_status()
-                site_id = created.json()["site_id"]
+            site_id = _create_site(client, site, headers)
             lines = list(history(site, days=days, now=now))
-            total = 0
-            for start in range(0, len(lines), IMPORT_CHUNK):
-                body = "\n".join(json.dumps(x) for x in lines[start:start + IMPORT_CHUNK])
-                response = client.post(f"/api/v1/sites/{site_id}/events/import", content=body.encode(),
-                                       headers={**headers, "Content-Type": "application/x-ndjson"})
-                response.raise_for_status()
-                total += response.json()["accepted"]
-            accepted[site.domain] = total
+            requests += [(site.domain, site_id, headers, lines[start:start + IMPORT_CHUNK])
+                         for start in range(0, len(lines), IMPORT_CHUNK)]
+
+        def send(request: tuple[str, str, dict[str, str], list[dict[str, Any]]]) -> tuple[str, int]:
+            domain, site_id, headers, chunk = request
+            response = client.post(f"/api/v1/sites/{site_id}/events/import",
+                                   content="\n".join(json.dumps(x) for x in chunk).encode(),
+                                   headers={**headers, "Content-Type": "application/x-ndjson"})
+            response.raise_for_status()
+            return domain, int(response.json()["accepted"])
+
+        accepted = {site.domain: 0 for site in SITES}
+        with ThreadPoolExecutor(max_workers=IMPORT_PARALLEL, thread_name_prefix="tally-demo-import") as pool:
+            for domain, count in pool.map(send, requests):
+                accepted[domain] += count
     return accepted
 
 
-def wait_until_sealed(cloud: Any, *, stop: Any, progress: Any, timeout_s: float = 900.0,
-                      every_s: float = 15.0) -> bool:
-    """Wait while the scheduled sealer works through the imported history; False if it timed out
-    or `stop` was set. Reads are exact either way, but a month of unsealed raw events is slow to
-    read on moto, so `make dev` prints the dashboard's link once the backlog is sealed."""
-    import time
-
-    from tally.web.aggregate.marks import DirtyMarks
-    from tally.web.aggregate.zones import Grain
-
-    marks = DirtyMarks(cloud.tables["RollupsTable"], cloud.dynamodb)
-    cloud.delivery.settle(bound_s=timeout_s)  # every imported event marked dirty first
-    deadline = time.monotonic() + timeout_s
-    while not stop.is_set() and time.monotonic() < deadline:
-        now = int(time.time() * 1000)
-        hours, days = (len(marks.due(grain, now, 1_000)) for grain in (Grain.hour, Grain.day))
-        if hours == days == 0:
-            return True
-        progress(f"Sealing the imported history: {hours} hours and {days} days to go ...")
-        stop.wait(every_s)
-    return False
+def _create_site(client: httpx.Client, site: DemoSite, headers: dict[str, str]) -> str:
+    created = client.post("/api/v1/sites", headers=headers, json={"domain": site.domain, "timezone": site.timezone})
+    if created.status_code == 409:  # already there: find it
+        listing = client.get("/api/v1/sites", headers=headers).json()
+        return str(next(s["site_id"] for s in listing["sites"] if s["domain"] == site.domain))
+    created.raise_for_status()
+    return str(created.json()["site_id"])

@@ -12,6 +12,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from tally.platform.api_docs import (
+    ERROR_SCHEMA,
+    ERROR_SCHEMA_NAME,
+    GATEWAY_ERROR_SCHEMA,
+    GATEWAY_ERROR_SCHEMA_NAME,
+    error_response,
+)
 from tally_dev.template import ROOT, functions, http_routes
 
 OPENAPI_PATH = ROOT / "layers" / "tally" / "tally" / "openapi.json"
@@ -49,7 +56,35 @@ def generate() -> dict[str, Any]:
         for method, operation in operations.items():
             if (method, path) not in public:
                 operation["security"] = [{"bearer": []}]
-    return dict(schema)
+            # Any request over the function's body limit (or API Gateway's 10 MB) is refused, whatever the route.
+            operation["responses"].setdefault("413", error_response(413))
+            replace_powertools_422(operation)
+    return with_error_components(dict(schema))
+
+
+def replace_powertools_422(operation: dict[str, Any]) -> None:
+    """Powertools documents a 422 in its own shape on every route; Tally answers 422 in the error shape,
+    and only where something is validated: a parameter or a body."""
+    documented = operation["responses"].get("422", {})
+    if "HTTPValidationError" not in json.dumps(documented):
+        return
+    if operation.get("parameters") or operation.get("requestBody"):
+        operation["responses"]["422"] = error_response(422)
+    else:
+        del operation["responses"]["422"]
+
+
+def with_error_components(schema: dict[str, Any]) -> dict[str, Any]:
+    """Tally's error schemas in, Powertools' validation error schemas (another shape, never answered) out."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
+    components[GATEWAY_ERROR_SCHEMA_NAME] = GATEWAY_ERROR_SCHEMA
+    for powertools_only in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        if f"#/components/schemas/{powertools_only}" in json.dumps(schema["paths"]):
+            raise ValueError(f"an operation still answers Powertools' {powertools_only}: document it with "
+                             "tally.platform.api_docs.errors(...)")
+        components.pop(powertools_only, None)
+    return schema
 
 
 def render(schema: dict[str, Any]) -> str:

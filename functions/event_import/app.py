@@ -1,14 +1,16 @@
 """POST /api/v1/sites/{site_id}/events/import — historic events as NDJSON (org_admin)."""
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from tally.ops.api_failures import record_api_failure
+from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.errors import NotFound
 from tally.platform.http import TallyResolver
@@ -17,7 +19,7 @@ from tally.sites.model import SiteStatus
 from tally.sites.wiring import site_store
 from tally.web.ingest.api_docs import import_body
 from tally.web.ingest.import_wiring import importer
-from tally.web.ingest.imports import MAX_BYTES
+from tally.web.ingest.imports import MAX_BYTES, MAX_LINES
 
 app = TallyResolver(max_body_bytes=MAX_BYTES, on_unexpected=record_api_failure)
 
@@ -35,10 +37,14 @@ class ImportResult(BaseModel):
 
 
 @app.post("/api/v1/sites/<site_id>/events/import", summary="Import historic events (NDJSON)",
-          tags=["web analytics"], responses={202: {"description": "Good lines stored; bad lines reported"}},
+          tags=["web analytics"],
+          responses={202: {"description": "Good lines stored; bad lines reported."},
+                     **errors(*AUTH_ERRORS, 400, 404, 413, 415, 422, e400="No line of the body is a JSON object.",
+                              e404="No such site in the caller's organisation.",
+                              e413=f"Over {MAX_BYTES} bytes or {MAX_LINES} lines.")},
           openapi_extensions=import_body())
 @tracer.capture_method
-def import_events(site_id: str) -> Response[ImportResult]:
+def import_events(site_id: Annotated[str, Path(max_length=64, description="The site's id.")]) -> Response[ImportResult]:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.org_admin)
     site = site_store().get(caller.org_id, site_id)
     if site is None or site.status is not SiteStatus.active:

@@ -7,6 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.ops.api_failures import record_api_failure
+from tally.platform.api_docs import BODY_ERRORS, errors
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.web.enrich.network import client_ip
@@ -20,7 +21,11 @@ app = TallyResolver(max_body_bytes=MAX_BODY_BYTES, on_unexpected=record_api_fail
 
 
 @app.post("/api/event", summary="Record an event (Plausible's Events API)", tags=["web analytics"],
-          responses={202: {"description": "Accepted (also for dropped bots: `x-tally-dropped: 1`)"}},
+          responses={202: {"description": "Accepted (also when dropped, e.g. a bot: `x-tally-dropped: 1`).",
+                           "content": {"text/plain": {"schema": {"type": "string", "enum": ["ok"]}}},
+                           "headers": {"x-tally-dropped": {"description": "`1` when the event was not counted.",
+                                                           "schema": {"type": "string", "enum": ["1"]}}}},
+                     **errors(*BODY_ERRORS, 503, e503="The event could not be stored: send it again.")},
           openapi_extensions=event_body())
 @tracer.capture_method
 def record_event() -> Response[str]:

@@ -11,6 +11,7 @@ from tally.ops.kinds import OpsKind
 from tally.ops.service import FailureCount, count_failures
 from tally.ops.window import SINCE_PATTERN
 from tally.ops.wiring import failure_ledger
+from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
@@ -18,7 +19,8 @@ from tally.platform.observability import logger, metrics, tracer
 app = TallyResolver(on_unexpected=record_api_failure)
 
 
-@app.get("/api/v1/ops/failures", summary="Count failed operations", tags=["ops"])
+@app.get("/api/v1/ops/failures", summary="Count failed operations", tags=["ops"],
+         responses={200: {"description": "The count, by kind."}, **errors(*AUTH_ERRORS, 422)})
 @tracer.capture_method
 def failure_count(
     since: Annotated[str, Query(pattern=SINCE_PATTERN, max_length=12,

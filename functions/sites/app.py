@@ -9,11 +9,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.ops.api_failures import record_api_failure
+from tally.platform.api_docs import AUTH_ERRORS, BODY_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites import service
-from tally.sites.api_docs import responses
 from tally.sites.model import Site, SiteCreate, SitePage, SitePatch
 from tally.sites.wiring import site_store
 from tally.totals.wiring import totals_writer
@@ -22,6 +22,7 @@ from tally.web.aggregate.rebucket_wiring import rebucket_requests
 app = TallyResolver(on_unexpected=record_api_failure)
 SiteId = Annotated[str, Path(max_length=64, description="The site's id.")]
 TAKEN = "The domain is already registered on Tally."
+NO_SITE = "No such site in the caller's organisation."
 
 
 def caller(role: Role) -> Caller:
@@ -29,7 +30,7 @@ def caller(role: Role) -> Caller:
 
 
 @app.get("/api/v1/sites", summary="List sites", tags=["sites"],
-         responses=responses(200, "The organisation's sites, oldest first.", 401, 403, 422))
+         responses={200: {"description": "The organisation's sites, oldest first."}, **errors(*AUTH_ERRORS, 422)})
 @tracer.capture_method
 def list_sites(
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
@@ -40,7 +41,9 @@ def list_sites(
 
 
 @app.post("/api/v1/sites", summary="Add a site", tags=["sites"], status_code=201,
-          responses=responses(201, "The new site; `Location` names it.", 401, 403, 409, 422, e409=TAKEN))
+          responses={201: {"description": "The new site.", "headers": {"Location": {
+                         "description": "The new site's path.", "schema": {"type": "string"}}}},
+                     **errors(*AUTH_ERRORS, *BODY_ERRORS, 409, e409=TAKEN)})
 @tracer.capture_method
 def create_site(site: SiteCreate) -> Response[Site]:
     created = service.create_site(site_store(), caller(Role.org_admin).org_id, site, totals=totals_writer())
@@ -50,15 +53,16 @@ def create_site(site: SiteCreate) -> Response[Site]:
 
 
 @app.get("/api/v1/sites/<site_id>", summary="Read a site", tags=["sites"],
-         responses=responses(200, "The site.", 401, 403, 404, 422))
+         responses={200: {"description": "The site."}, **errors(*AUTH_ERRORS, 404, 422, e404=NO_SITE)})
 @tracer.capture_method
 def get_site(site_id: SiteId) -> Site:
     return service.get_site(site_store(), caller(Role.viewer).org_id, site_id)
 
 
 @app.patch("/api/v1/sites/<site_id>", summary="Change a site's domain, time zone or retention", tags=["sites"],
-           responses=responses(200, "The site as changed.", 401, 403, 404, 409, 422,
-                               e409=f"{TAKEN} Or the site is being deleted."))
+           responses={200: {"description": "The site as changed."},
+                      **errors(*AUTH_ERRORS, *BODY_ERRORS, 404, 409, e404=NO_SITE,
+                               e409=f"{TAKEN} Or the site is being deleted, or changed meanwhile.")})
 @tracer.capture_method
 def update_site(site_id: SiteId, patch: SitePatch) -> Site:
     return service.update_site(site_store(), caller(Role.org_admin).org_id, site_id, patch,
@@ -68,7 +72,8 @@ def update_site(site_id: SiteId, patch: SitePatch) -> Site:
 @app.delete("/api/v1/sites/<site_id>", summary="Delete a site", tags=["sites"], status_code=202,
             description="Marks the site `deleting` and answers at once; the scheduled deletion job removes its "
                         "data, then the site, and only then frees its domain. Repeating the request is harmless.",
-            responses=responses(202, "The site, now `deleting`.", 401, 403, 404, 422))
+            responses={202: {"description": "The site, now `deleting`."},
+                       **errors(*AUTH_ERRORS, 404, 422, e404=NO_SITE)})
 @tracer.capture_method
 def delete_site(site_id: SiteId) -> Site:
     site = service.delete_site(site_store(), caller(Role.org_admin).org_id, site_id)

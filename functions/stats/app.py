@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tally.ops.api_failures import record_api_failure
+from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
@@ -25,6 +26,8 @@ DateQ = Annotated[str | None, Query(max_length=10, description="Anchor day `YYYY
 FromQ = Annotated[str | None, Query(alias="from", max_length=10, description="First day, with `custom`.")]
 ToQ = Annotated[str | None, Query(max_length=10, description="Last day (inclusive), with `custom`.")]
 TzQ = Annotated[str | None, Query(max_length=64, description="IANA time zone (default: the site's).")]
+ERRORS = errors(*AUTH_ERRORS, 404, 422, 503, e404="No such site in the caller's organisation.",
+                e503="The answer needs more unsealed hours than one query reads: try again after `Retry-After`.")
 
 
 def _range(site_id: str, period: str, date: str | None, date_from: str | None, date_to: str | None,
@@ -44,7 +47,8 @@ def _record(sources: StatsSources, name: str) -> None:
 
 
 @app.get("/api/v1/sites/<site_id>/stats/overview",
-         summary="Visitors, visits, pageviews, views per visit, bounce rate, visit duration", tags=["stats"])
+         summary="Visitors, visits, pageviews, views per visit, bounce rate, visit duration", tags=["stats"],
+         responses={200: {"description": "The metrics of the range."}, **ERRORS})
 @tracer.capture_method
 def overview(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
              to: ToQ = None, tz: TzQ = None,
@@ -57,7 +61,8 @@ def overview(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_
     return result
 
 
-@app.get("/api/v1/sites/<site_id>/stats/timeseries", summary="The overview's metrics per interval", tags=["stats"])
+@app.get("/api/v1/sites/<site_id>/stats/timeseries", summary="The overview's metrics per interval", tags=["stats"],
+         responses={200: {"description": "One point per interval of the range."}, **ERRORS})
 @tracer.capture_method
 def timeseries(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
                to: ToQ = None, tz: TzQ = None,
@@ -70,7 +75,7 @@ def timeseries(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, dat
 
 
 @app.get("/api/v1/sites/<site_id>/stats/breakdown", summary="Metrics by a property's values, most visitors first",
-         tags=["stats"])
+         tags=["stats"], responses={200: {"description": "One page of rows."}, **ERRORS})
 @tracer.capture_method
 def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
               to: ToQ = None, tz: TzQ = None,
@@ -86,7 +91,7 @@ def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date
 
 
 @app.get("/api/v1/sites/<site_id>/stats/realtime", summary="Visitors in the last 5 minutes and their pages",
-         tags=["stats"])
+         tags=["stats"], responses={200: {"description": "The last 5 minutes."}, **ERRORS})
 @tracer.capture_method
 def realtime(site_id: SiteId) -> service.Realtime:
     caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)

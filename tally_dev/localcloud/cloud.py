@@ -146,7 +146,7 @@ class LocalCloud:
                 self._serve(sam, template, sock)
             self.delivery.start()
             if self.warm:
-                threading.Thread(target=self._warm_up, name="tally-local-warm-up", daemon=True).start()
+                self.warm_up()
         except BaseException:
             self.stop()
             raise
@@ -156,10 +156,17 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
-        """Stop the pollers and schedules, the HTTP server, every worker and moto. Safe to call twice."""
+        """Stop the pollers and schedules, every worker, the HTTP server and moto. Safe to call twice.
+
+        The workers go first: a request or delivery waiting for a busy worker then ends at once
+        instead of holding up the HTTP server's shutdown.
+        """
         delivery = self.delivery
         if delivery is not None:
             delivery.stop()  # no new delivery; one in flight ends as the runner stops its worker
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.stop()
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -167,9 +174,6 @@ class LocalCloud:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        runner, self.runner = self.runner, None
-        if runner is not None:
-            runner.stop()
         if delivery is not None:
             delivery.join()
         moto, self._moto = self._moto, None
@@ -180,6 +184,14 @@ class LocalCloud:
         faults_dir, self._faults_dir = self._faults_dir, None
         if faults_dir is not None:
             shutil.rmtree(faults_dir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """SIGKILL every process of the local cloud now, without waiting: when `stop()` itself is stuck."""
+        runner, moto = self.runner, self._moto
+        if runner is not None:
+            runner.kill()
+        if moto is not None:
+            moto.kill()
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -207,11 +219,6 @@ class LocalCloud:
         if self._dynamodb is None:
             self._dynamodb = self._session().client("dynamodb", endpoint_url=self.endpoint)
         return self._dynamodb
-
-    @property
-    def dynamodb_resource(self) -> Any:
-        """A DynamoDB resource (tables as objects) on the local cloud's moto."""
-        return self._session().resource("dynamodb", endpoint_url=self.endpoint)
 
     @property
     def queues(self) -> dict[str, str]:
@@ -321,6 +328,16 @@ class LocalCloud:
                         resolve_input=lambda value: resolve(value, template, names, attributes=attributes),
                         accelerate=self.accelerate, event_sources=self.event_sources, schedules=self.schedules,
                         faults_dir=self._faults_dir, max_concurrency=self.max_workers, log=self.access_log)
+
+    def warm_up(self) -> None:
+        """Start one worker per function in the background, so the first requests find them warm."""
+        threading.Thread(target=self._warm_up, name="tally-local-warm-up", daemon=True).start()
+
+    def start_schedules(self) -> None:
+        """Start firing the template's schedules now (a cloud started with `schedules=False`)."""
+        if self.delivery is None:
+            raise RuntimeError("the local cloud is not running")
+        self.delivery.start_schedules()
 
     def _warm_up(self) -> None:
         runner = self.runner

@@ -132,6 +132,12 @@ class Delivery:
         if self.schedules_on:
             self.scheduler.start()
 
+    def start_schedules(self) -> None:
+        """Fire the schedules from now on (when the delivery started without them); idempotent."""
+        if not self.schedules_on and not self._stopping.is_set():
+            self.schedules_on = True
+            self.scheduler.start()
+
     def stop(self) -> None:
         """Start no new delivery (a delivery in flight ends when the runner stops its worker)."""
         self._stopping.set()

@@ -5,12 +5,14 @@ Why a process: moto keeps its state in module globals, and `mock_aws()` (which t
 integration tests use in the same pytest process) resets those globals when it starts and stops.
 In its own process the local cloud's data survives, and stopping it is one `terminate`.
 
-Run as `python moto_host.py HOST`: prints the port it listens on, then serves until its stdin
-closes (the local cloud stopped or died).
+Run as `python moto_host.py HOST PARENT_PID`: prints the port it listens on, then serves until its
+stdin closes (the local cloud stopped or died); on Linux the kernel also kills it with its parent
+(see `lifeline.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -41,8 +43,10 @@ class MotoProcess:
 
     def launch(self) -> None:
         """Start the process; `wait_ready` then waits for its port (do other work in between)."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-u", os.path.abspath(__file__), self.host],
+        from tally_dev.localcloud.lifeline import spawn
+
+        self.process = spawn(
+            [sys.executable, "-u", os.path.abspath(__file__), self.host, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_fd,
             start_new_session=True,
         )
@@ -70,6 +74,13 @@ class MotoProcess:
             process.kill()
             process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL now, without waiting (the last resort of a stop)."""
+        process = self.process
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                process.kill()
+
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
@@ -89,7 +100,10 @@ def main(argv: list[str]) -> int:
         del sys.path[0]  # this folder's modules must not shadow anything moto imports
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     from tally_dev import moto_speedups
+    from tally_dev.localcloud.worker import die_with_parent
     from tally_dev.motoserver import MotoServer
+
+    die_with_parent(int(argv[2]))
 
     if os.environ.get("TALLY_STOCK_MOTO") != "1":  # tests' --stock-moto session: moto as released
         moto_speedups.install()  # Query in O(partition): a month of demo traffic stays quick to read

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tally_dev.localcloud import worker as worker_protocol
+from tally_dev.localcloud.lifeline import Lifeline, spawn
 
 WORKER_SCRIPT = Path(worker_protocol.__file__).resolve()
 #: Lambda gives a function's init phase 10 s; a busy laptop or CI machine gets more here.
@@ -75,19 +76,20 @@ class RunnerStopped(RuntimeError):
 class Worker:
     """One worker process and its two pipes."""
 
-    def __init__(self, config: FunctionConfig, log_fd: int) -> None:
+    def __init__(self, config: FunctionConfig, log_fd: int, lifeline: Lifeline) -> None:
         self.config = config
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-u", str(WORKER_SCRIPT), str(request_read), str(response_write), config.handler],
+            self.process = spawn(
+                [sys.executable, "-u", str(WORKER_SCRIPT), str(request_read), str(response_write), config.handler,
+                 str(lifeline.fd), str(os.getpid())],
                 cwd=config.code_dir,
                 env=dict(config.environment),
                 stdin=subprocess.DEVNULL,
                 stdout=log_fd,
                 stderr=log_fd,
-                pass_fds=(request_read, response_write),
+                pass_fds=(request_read, response_write, lifeline.fd),
                 start_new_session=True,  # Ctrl-C reaches the local cloud, which stops its workers itself
             )
         except BaseException:
@@ -166,6 +168,7 @@ class FunctionPool:
 
     config: FunctionConfig
     log_fd: int
+    lifeline: Lifeline
     max_workers: int = DEFAULT_MAX_WORKERS
     _idle: list[Worker] = field(default_factory=list)
     _workers: set[Worker] = field(default_factory=set)
@@ -213,7 +216,7 @@ class FunctionPool:
                     break
                 self._cond.wait()
         try:
-            worker = Worker(self.config, self.log_fd)
+            worker = Worker(self.config, self.log_fd, self.lifeline)
         except BaseException:
             with self._cond:
                 self._live -= 1
@@ -261,7 +264,9 @@ class FunctionRunner:
     def __init__(self, functions: Mapping[str, FunctionConfig], *, max_workers: int = DEFAULT_MAX_WORKERS,
                  log: TextIO | None = None) -> None:
         log_fd = log.fileno() if log is not None else 2
-        self.pools = {lid: FunctionPool(config, log_fd, max_workers) for lid, config in functions.items()}
+        self.lifeline = Lifeline()
+        self.pools = {lid: FunctionPool(config, log_fd, self.lifeline, max_workers)
+                      for lid, config in functions.items()}
 
     def invoke_event(self, function_name: str, event: Any, request_id: str | None = None) -> Invocation:
         pool = self.pools.get(function_name)
@@ -300,3 +305,12 @@ class FunctionRunner:
             worker.reap(deadline)  # a busy worker's invoking thread sees EOF and closes its pipes
         for worker in idle:
             worker.close(grace_s=0.0)
+        self.lifeline.close()  # a worker still being started as the pools stopped exits too
+
+    def kill(self) -> None:
+        """End every worker now (SIGKILL), without waiting for anything: the last resort of a stop."""
+        self.lifeline.close()
+        for pool in self.pools.values():
+            for pid in pool.pids():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)

@@ -86,14 +86,9 @@ class Scheduler:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._paused = False
-        start = clock.now()
-        self._armed = []
-        for source in sources:
-            if not source.enabled:
-                continue
-            schedule = parse(source.expression, source.timezone, anchor=start)
-            name = source.schedule_name or f"{stack}-{source.function}{source.name}"
-            self._armed.append(_Armed(source, schedule, name, schedule.next_after(start)))
+        self._stack = stack
+        self._sources = [source for source in sources if source.enabled]
+        self._armed = self._arm(clock.now())
         self._pool = ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="tally-local-schedule")
         self._thread = threading.Thread(target=self._run, name="tally-local-scheduler", daemon=True)
 
@@ -102,8 +97,18 @@ class Scheduler:
         """Each schedule (Function.Event) and its next (virtual) firing."""
         return {armed.source.key: armed.next_at for armed in self._armed}
 
+    def _arm(self, start: datetime) -> list[_Armed]:
+        armed = []
+        for source in self._sources:
+            schedule = parse(source.expression, source.timezone, anchor=start)
+            name = source.schedule_name or f"{self._stack}-{source.function}{source.name}"
+            armed.append(_Armed(source, schedule, name, schedule.next_after(start)))
+        return armed
+
     def start(self) -> None:
-        if self._armed:
+        """Fire from now on: a scheduler started later than it was made does not catch up on the gap."""
+        if self._armed and not self._thread.is_alive():
+            self._armed = self._arm(self.clock.now())
             self._thread.start()
 
     def pause(self, paused: bool) -> None:

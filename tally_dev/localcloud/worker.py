@@ -1,10 +1,12 @@
 """One function's execution environment: a long-lived process that runs its handler, like a Lambda container.
 
-Started by `runner.Worker` as `python worker.py REQUEST_FD RESPONSE_FD MODULE.ATTRIBUTE` with the
-function's own environment, its code directory as the working directory and `PYTHONPATH` = code
-directory + layers. It imports the handler once (the cold start), answers `{"ready": true}` (or the
-init error), then serves invocations one at a time over two dedicated pipes. stdout and stderr stay
-free for the handler's logs. It exits when the request pipe closes (its runner stopped or died).
+Started by `runner.Worker` as `python worker.py REQUEST_FD RESPONSE_FD MODULE.ATTRIBUTE LIFELINE_FD
+PARENT_PID` with the function's own environment, its code directory as the working directory and
+`PYTHONPATH` = code directory + layers. It imports the handler once (the cold start), answers
+`{"ready": true}` (or the init error), then serves invocations one at a time over two dedicated
+pipes. stdout and stderr stay free for the handler's logs. It exits when the request pipe closes
+(its runner stopped) and, even in the middle of an invocation, when the local cloud dies or closes
+the lifeline (`watch_parent`, see `lifeline.py`).
 
 Frames are a 4-byte big-endian length and a JSON document. Standard library only: this module
 runs inside the function's environment, where nothing of the local cloud is importable.
@@ -12,17 +14,54 @@ runs inside the function's environment, where nothing of the local cloud is impo
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib
 import json
 import os
 import select
+import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 from typing import Any
 
 _HEADER = struct.Struct(">I")
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def watch_parent(lifeline_fd: int, parent_pid: int) -> None:
+    """End this process when the local cloud (`parent_pid`) dies or closes the lifeline, whatever runs.
+
+    The kernel kills us with our parent on Linux (`die_with_parent`); a thread blocked on the
+    lifeline pipe exits the process at EOF everywhere.
+    """
+    die_with_parent(parent_pid)
+    threading.Thread(target=_exit_at_eof, args=(lifeline_fd,), name="lifeline", daemon=True).start()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies. The parent may have died before we
+    asked: then our parent is already someone else, and we go now."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # no libc to ask: the lifeline still holds
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _exit_at_eof(fd: int) -> None:
+    while True:
+        try:
+            if not os.read(fd, 1):  # nobody ever writes: this returns only at EOF
+                break
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+    os._exit(1)
 
 
 def write_frame(fd: int, document: dict[str, Any]) -> None:
@@ -128,6 +167,7 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     request_fd, response_fd, handler_spec = int(argv[1]), int(argv[2]), argv[3]
+    watch_parent(int(argv[4]), int(argv[5]))
     # Run as a script, Python put this file's folder first on sys.path; a function must not see it.
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from dataclasses import dataclass
 from typing import Annotated
 
 import pytest
@@ -13,7 +15,7 @@ from tally.platform import errors
 from tally.platform.http import TallyResolver
 from tally_dev.openapi import generate
 from tally_dev.template import http_routes
-from tests.apigw import FakeContext, caller_claims, http_event
+from tests.apigw import ANONYMOUS, FakeContext, caller_claims, http_event
 from tests.integration.handlers import load_handler_module
 
 
@@ -126,68 +128,100 @@ def test_the_default_route_answers_405_with_allow_for_a_known_path(fallback):
     assert "GET" in response["headers"]["Allow"]
 
 
-def body_routes() -> list[tuple[str, str, str, frozenset[str]]]:
-    """(function, method, path, accepted media types) of every template route the OpenAPI document gives a body."""
+@dataclass(frozen=True)
+class BodyRoute:
+    function: str
+    method: str
+    path: str
+    accepted: frozenset[str]
+    public: bool
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def send(self, content_type: str | None, body: str | None, *, base64_encoded: bool = False,
+             claims: dict | None = None) -> dict:
+        """The route's handler answers this request, from a caller with the org_admin role unless `claims`."""
+        concrete = self.path.replace("{site_id}", "s-1")
+        event = http_event(self.method, concrete, route=f"{self.method} {self.path}", body=body,
+                           claims=None if self.public else claims or caller_claims("demo", "org_admin"),
+                           path_parameters={"site_id": "s-1"} if "{site_id}" in self.path else None)
+        del event["headers"]["content-type"]
+        if content_type is not None:
+            event["headers"]["content-type"] = content_type
+        event["isBase64Encoded"] = base64_encoded
+        return load_handler_module(self.function).lambda_handler(event, FakeContext())
+
+
+def body_routes() -> list[BodyRoute]:
+    """Every template route the OpenAPI document gives a body, with the media types it documents."""
     paths = generate()["paths"]
-    found = []
-    for route in http_routes():
-        operation = paths.get(route.path, {}).get(route.method.lower(), {})
-        if "requestBody" in operation:
-            found.append((route.function, route.method, route.path, frozenset(operation["requestBody"]["content"])))
-    return found
+    return [BodyRoute(route.function, route.method, route.path,
+                      frozenset(paths[route.path][route.method.lower()]["requestBody"]["content"]),
+                      public=route.auth == "NONE")
+            for route in http_routes()
+            if "requestBody" in paths.get(route.path, {}).get(route.method.lower(), {})]
 
 
 BODY_ROUTES = body_routes()
 ODD_TYPES = ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data"]
+each_body_route = pytest.mark.parametrize("route", BODY_ROUTES, ids=str)
 
 
 def test_the_routes_that_take_a_body_are_found_in_the_document():
-    assert {(method, path) for _, method, path, _ in BODY_ROUTES} >= {
-        ("POST", "/api/v1/sites"), ("PATCH", "/api/v1/sites/{site_id}"), ("POST", "/api/event"),
-        ("POST", "/api/v1/sites/{site_id}/events/import")}
+    assert {str(route) for route in BODY_ROUTES} >= {
+        "POST /api/v1/sites", "PATCH /api/v1/sites/{site_id}", "POST /api/event",
+        "POST /api/v1/sites/{site_id}/events/import"}
 
 
-def send_with_type(function: str, method: str, path: str, content_type: str | None, body: str) -> dict:
-    concrete = path.replace("{site_id}", "s-1")
-    event = http_event(method, concrete, route=f"{method} {path}", body=body, claims=caller_claims("demo", "org_admin"),
-                       path_parameters={"site_id": "s-1"} if "{site_id}" in path else None)
-    del event["headers"]["content-type"]
-    if content_type is not None:
-        event["headers"]["content-type"] = content_type
-    return load_handler_module(function).lambda_handler(event, FakeContext())
-
-
-@pytest.mark.parametrize(("function", "method", "path", "accepted"), BODY_ROUTES,
-                         ids=[f"{m} {p}" for _, m, p, _ in BODY_ROUTES])
-def test_a_body_of_a_type_the_route_does_not_take_is_415(function, method, path, accepted):
-    refused = [t for t in ODD_TYPES if t not in accepted]
-    for content_type in [*refused, "application/json; charset=utf-8" if "application/json" not in accepted else None]:
-        if content_type is None:
-            continue
-        body = assert_shape(send_with_type(function, method, path, content_type, '{"domain": "x"}'),
-                            415, "unsupported_media_type")
+@each_body_route
+def test_a_body_of_a_type_the_route_does_not_take_is_415(route):
+    refused = [t for t in ODD_TYPES if t not in route.accepted]
+    if "application/json" not in route.accepted:
+        refused.append("application/json; charset=utf-8")
+    for content_type in refused:
+        body = assert_shape(route.send(content_type, '{"domain": "x"}'), 415, "unsupported_media_type")
         assert body["error"]["details"][0]["field"] == "Content-Type"
-        for media_type in accepted:
+        for media_type in route.accepted:
             assert media_type in body["error"]["message"]
 
 
-@pytest.mark.parametrize(("function", "method", "path", "accepted"), BODY_ROUTES,
-                         ids=[f"{m} {p}" for _, m, p, _ in BODY_ROUTES])
-def test_a_body_without_a_content_type_is_415(function, method, path, accepted):
-    assert_shape(send_with_type(function, method, path, None, '{"domain": "x"}'), 415, "unsupported_media_type")
+@each_body_route
+def test_a_body_without_a_content_type_is_415(route):
+    assert_shape(route.send(None, '{"domain": "x"}'), 415, "unsupported_media_type")
 
 
-@pytest.mark.parametrize(("function", "method", "path", "accepted"), BODY_ROUTES,
-                         ids=[f"{m} {p}" for _, m, p, _ in BODY_ROUTES])
-def test_every_documented_type_is_taken_with_parameters_and_in_any_case(aws, function, method, path, accepted):
-    for media_type in accepted:
+@each_body_route
+def test_every_documented_type_is_taken_with_parameters_and_in_any_case(aws, route):
+    for media_type in route.accepted:
         for sent in (media_type, f"{media_type.upper()}; charset=utf-8"):
-            response = send_with_type(function, method, path, sent, "{}")
+            response = route.send(sent, "{}")
             assert response["statusCode"] != 415, (sent, response)
             assert response["statusCode"] < 500, (sent, response)
 
 
+@each_body_route
+def test_a_body_that_is_not_utf8_is_400_not_a_crash(route):
+    garbage = base64.b64encode(b"\xff\xfe{\x80}").decode()
+    for media_type in route.accepted:
+        assert_shape(route.send(media_type, garbage, base64_encoded=True), 400, "malformed_request")
+
+
+@each_body_route
+def test_a_missing_body_is_refused(route):
+    for media_type in route.accepted:
+        response = route.send(media_type, None)
+        assert response["statusCode"] in (400, 422), response
+
+
+@pytest.mark.parametrize("route", [r for r in BODY_ROUTES if not r.public], ids=str)
+def test_an_anonymous_caller_is_refused_401_before_the_body_is_looked_at(route):
+    for content_type, body in (("text/plain", "x"), (None, "{"), (sorted(route.accepted)[0], '{"domain": 1}')):
+        response = route.send(content_type, body, claims=ANONYMOUS)
+        assert_shape(response, 401, "unauthenticated")
+
+
 def test_the_tracker_s_text_plain_and_json_both_reach_the_event_route():
-    accepted = {p: a for _, m, p, a in BODY_ROUTES if m == "POST"}
+    accepted = {route.path: route.accepted for route in BODY_ROUTES if route.method == "POST"}
     assert accepted["/api/event"] == {"application/json", "text/plain"}
     assert accepted["/api/v1/sites/{site_id}/events/import"] == {"application/x-ndjson"}

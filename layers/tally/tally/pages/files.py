@@ -22,6 +22,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from tally.platform.api_docs import errors
 from tally.platform.errors import NotFound
 from tally.platform.static import StaticAsset
 
@@ -111,6 +112,5 @@ ASSET_RESPONSES: dict[int, OpenAPIResponse] = {
                   tuple(t.partition(";")[0] for t in ASSET_TYPES.values()),
                   f"`{VERSIONED_ASSET_CACHE_CONTROL}` when `v` is the current digest, else "
                   f"`{UNVERSIONED_ASSET_CACHE_CONTROL}`."),
-    404: {"description": "No such asset (Tally's error shape).",
-          "content": {"application/json": {"schema": {"type": "object"}}}},
+    **errors(404, 422, e404="No such asset.", e422="`name` or `v` longer than 64 characters."),
 }

@@ -9,20 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tally.platform.errors import MalformedRequest, PayloadTooLarge, TallyError, UnsupportedMediaType, error_body
+from tally.platform.errors import MalformedRequest, PayloadTooLarge, TallyError, error_body
+from tally.platform.request_gate import media_type, pass_request_gate
 
 logger = Logger(child=True)
 
@@ -63,53 +61,16 @@ def body_size(event: Mapping[str, Any]) -> int:
     return len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
 
 
-def raw_request_body(description: str, content: dict[str, Any]) -> dict[str, Any]:
-    """`openapi_extensions=` of a route that reads its body itself (no pydantic body parameter).
+class _GateThenValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, preceded by `tally.platform.request_gate`.
 
-    `content` maps each media type the route takes to its OpenAPI media type object; the resolver
-    answers 415 to any other type, exactly as it does for JSON routes.
-    """
-    return {"requestBody": {"required": True, "description": description, "content": content}}
-
-
-def accepted_media_types(route: Route) -> frozenset[str]:
-    """The media types a route's body may have: its documented request body's (empty: it takes no body)."""
-    if route.body_field is not None:
-        return frozenset({cast(Body, route.body_field.field_info).media_type})
-    documented = (route.openapi_extensions or {}).get("requestBody", {}).get("content", {})
-    return frozenset(media_type.lower() for media_type in documented)
-
-
-def media_type(content_type: str | None) -> str:
-    """`application/json` of `Application/JSON; charset=utf-8`; empty when there is no header."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def require_accepted_media_type(route: Route, event: BaseProxyEvent) -> None:
-    """415 unless the request's body has a media type the route takes.
-
-    A request that names a type must name one the route takes; a request with a body must name
-    its type. A route without a documented body ignores both (nothing reads its body).
-    """
-    accepted = accepted_media_types(route)
-    if not accepted:
-        return
-    sent = media_type(event.headers.get("content-type"))
-    if sent in accepted or (not sent and not event.body):
-        return
-    said = f"Content-Type {sent}" if sent else "no Content-Type"
-    raise UnsupportedMediaType(f"{said} is not taken here; send {' or '.join(sorted(accepted))}", accepted)
-
-
-class _MediaTypeThenValidation(OpenAPIRequestValidationMiddleware):
-    """Powertools' request validation, preceded by the media type check.
-
-    It must run before validation: Powertools parses a body by its declared type, so a `text/plain`
-    or form body on a JSON route would otherwise fail (500) or be parsed as something else.
+    The gate must run before validation: Powertools parses a body by its declared type, so a
+    `text/plain` or form body on a JSON route would otherwise fail (500) or be parsed as something
+    else, and an anonymous caller would learn that their parameters were invalid before being refused.
     """
 
     def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
-        require_accepted_media_type(app.context["_route"], app.current_event)
+        pass_request_gate(app.context["_route"], app.current_event)
         return super().handler(app, next_middleware)
 
     def _get_body(self, app: Any) -> Any:
@@ -121,7 +82,7 @@ class _MediaTypeThenValidation(OpenAPIRequestValidationMiddleware):
 
 class TallyResolver(APIGatewayHttpResolver):
     """The resolver every Tally API function uses: validation on, one error shape, a body limit,
-    and 415 for a body of a media type the route does not take.
+    and the request gate (401, 415, 400, 422 for the body) before validation.
 
     The body limit is checked before anything (request validation included) parses the body.
     """
@@ -129,8 +90,8 @@ class TallyResolver(APIGatewayHttpResolver):
     def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  on_unexpected: UnexpectedErrorHook | None = None) -> None:
         super().__init__(enable_validation=True)
-        # Powertools puts this middleware first in every route's chain; ours checks the type, then validates.
-        self._request_validation_middleware = _MediaTypeThenValidation()  # type: ignore[no-untyped-call]
+        # Powertools puts this middleware first in every route's chain; ours passes the gate, then validates.
+        self._request_validation_middleware = _GateThenValidation()  # type: ignore[no-untyped-call]
         self.max_body_bytes = max_body_bytes
         install_error_handling(self, on_unexpected=on_unexpected)
 

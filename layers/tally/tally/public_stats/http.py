@@ -13,30 +13,19 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
+from tally.platform.api_docs import error_response
 from tally.public_stats.figures import PublicStats
 from tally.public_stats.service import PublicStatsAnswer
 
 #: Header fields a 304 drops: it has no body to describe.
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 
-_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {
-        "type": "object",
-        "required": ["code", "message", "details"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                       "details": {"type": "array", "items": {"type": "object"}}},
-    }},
-}
 _INT = {"type": "integer"}
 _RATE_LIMIT_HEADERS: dict[str, OpenAPIResponseHeader] = {
     "RateLimit-Limit": {"description": "Requests allowed per window.", "schema": _INT},
     "RateLimit-Remaining": {"description": "Requests left in the current window.", "schema": _INT},
     "RateLimit-Reset": {"description": "Seconds until the window resets.", "schema": _INT},
 }
-_RETRY_AFTER: dict[str, OpenAPIResponseHeader] = {
-    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": _INT}}
 
 #: The answers of GET /api/v1/public/stats besides the 200 body, for the OpenAPI document.
 RESPONSES: dict[int, OpenAPIResponse] = {
@@ -46,10 +35,8 @@ RESPONSES: dict[int, OpenAPIResponse] = {
         **_RATE_LIMIT_HEADERS}},
     304: {"description": "Not modified: `If-None-Match` names the current ETag.", "content": {},
           "headers": _RATE_LIMIT_HEADERS},
-    429: {"description": "Over the per-IP limit.", "headers": {**_RETRY_AFTER, **_RATE_LIMIT_HEADERS},
-          "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
-    503: {"description": "Nothing cached and nothing computable right now.", "headers": _RETRY_AFTER,
-          "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
+    429: error_response(429, "Over the per-IP limit: try again after `Retry-After` seconds.", _RATE_LIMIT_HEADERS),
+    503: error_response(503, "Nothing cached and nothing computable right now: try again after `Retry-After`."),
 }
 
 

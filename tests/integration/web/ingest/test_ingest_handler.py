@@ -109,6 +109,7 @@ def test_a_lambda_retry_of_the_same_request_stores_once(web_env, site):
     ({"n": "e", "u": "https://example.com/", "d": "example.com", "p": {"k" * 301: 1}}, 422, "props"),
     ({"n": "e", "u": "https://example.com/", "d": "example.com", "p": {"k": "v" * 2001}}, 422, "props"),
     ({"n": "e", "u": "https://example.com/", "d": "example.com", "p": "not an object"}, 422, "props"),
+    ({"n": "e", "u": "https://example.com/", "d": "example.com", "id": True}, 422, "id"),
 ])
 def test_bad_input_gets_a_clear_error_in_the_one_shape(web_env, site, body, status, field):
     site("example.com")

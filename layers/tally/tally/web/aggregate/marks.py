@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,22 +126,44 @@ class DirtyMarks(DynamoTable):
         `counts` (a day's counters) are kept on the mark with the version they belong to, so a range
         read sums sealed days from the marks it reads anyway instead of reading each day's rollup.
         """
+        try:
+            self.client.update_item(TableName=self.table_name, **self._settling(mark, counts))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        self.writes += 1
+        return True
+
+    def settle_many(self, settled: Sequence[tuple[Mark, tuple[int, ...] | None]]) -> int:
+        """`settle` for many marks in transactions of up to 100 (a backfill); returns how many settled.
+
+        A transaction is refused whole when one mark changed meanwhile: its marks are then settled
+        one by one, so exactly the changed ones stay due.
+        """
+        from tally.platform.aws import transact_write
+
+        done = 0
+        for start in range(0, len(settled), 100):
+            chunk = settled[start:start + 100]
+            updates = [{"Update": {"TableName": self.table_name, **self._settling(mark, counts)}}
+                       for mark, counts in chunk]
+            if transact_write(self.client, updates) is None:
+                self.writes += 2 * len(chunk)  # a transaction costs double
+                done += len(chunk)
+            else:
+                done += sum(self.settle(mark, counts) for mark, counts in chunk)
+        return done
+
+    def _settling(self, mark: Mark, counts: tuple[int, ...] | None) -> dict[str, Any]:
+        """The conditional update that settles `mark` at its version (with a day's counters)."""
         values: dict[str, Any] = {":v": {"N": str(mark.version)}}
         update = "SET sealed = :v"
         if counts is not None:
             update += ", c = :c"
             values[":c"] = {"L": [{"N": str(n)} for n in counts]}
-        try:
-            self.client.update_item(
-                TableName=self.table_name, Key=_key(mark.site_id, mark.grain, mark.start_ms),
-                UpdateExpression=update + " REMOVE #due, due_at",
-                ConditionExpression="ver = :v", ExpressionAttributeNames={"#due": "due"},
-                ExpressionAttributeValues=values,
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        self.writes += 1
-        return True
+        return {"Key": _key(mark.site_id, mark.grain, mark.start_ms),
+                "UpdateExpression": update + " REMOVE #due, due_at", "ConditionExpression": "ver = :v",
+                "ExpressionAttributeNames": {"#due": "due"},
+                "ExpressionAttributeValues": values}
 
     def carried(self, mark: Mark, zone: str) -> bool:
         """Record that the bucket's changes up to `mark.version` are carried into `zone`'s buckets;

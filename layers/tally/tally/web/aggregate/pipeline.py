@@ -13,14 +13,14 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marks import DirtyMarks, Mark
 from tally.web.aggregate.raw_store import RawEventStore, from_item
 from tally.web.aggregate.rollup import Rollup
 from tally.web.aggregate.rollup_store import RollupStore, StaleSeal, fingerprint
-from tally.web.aggregate.sealing import LOOKBACK_MS, NotSettled, seal_day, seal_hour
+from tally.web.aggregate.sealing import LOOKBACK_MS, NotSettled, SealedHour, seal_day, seal_hour
 from tally.web.aggregate.spans import SpanStore, rebuild_spans
 from tally.web.aggregate.visits import VISIT_GAP_MS, Visit, build_visits
 from tally.web.aggregate.zones import HOUR_MS, Grain, bucket_end, bucket_start
@@ -107,6 +107,29 @@ class Aggregator:
         return written
 
 
+class RawWindow(Protocol):
+    def window(self, site_id: str, start_ms: int, end_ms: int) -> Iterable[RawEvent]: ...
+
+
+def seal_marked_hour(raw: RawWindow, mark: Mark, now_ms: int) -> tuple[SealedHour, list[RawEvent]]:
+    """Seal `mark`'s hour from the raw events of [hour start - 30 min, hour end), read on an hour at
+    a time until every visit that starts in the hour has ended; the rollups and the events read.
+    Raises NotSettled while such a visit may still go on."""
+    start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
+    settled_ms = now_ms - LATENESS_MS
+    window_end = end
+    events = list(raw.window(mark.site_id, start - LOOKBACK_MS, window_end))
+    while True:  # read on until every visit that starts in the hour has ended
+        open_until = max((v.last.ts_ms + VISIT_GAP_MS for v in build_visits(events)
+                          if start <= v.start_ms < end), default=0)
+        if open_until <= window_end or window_end >= min(settled_ms, end + MAX_LOOKAHEAD_MS):
+            break
+        following = min(window_end + HOUR_MS, settled_ms)
+        events.extend(raw.window(mark.site_id, window_end, following))
+        window_end = following
+    return seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end)), events
+
+
 @dataclass
 class SealReport:
     sealed: int = 0
@@ -176,18 +199,7 @@ class Sealer:
 
     def seal_hour(self, mark: Mark, report: SealReport) -> None:
         start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
-        settled_ms = self.now_ms() - LATENESS_MS
-        window_end = end
-        events = list(self.raw.window(mark.site_id, start - LOOKBACK_MS, window_end))
-        while True:  # read on until every visit that starts in the hour has ended
-            open_until = max((v.last.ts_ms + VISIT_GAP_MS for v in build_visits(events)
-                              if start <= v.start_ms < end), default=0)
-            if open_until <= window_end or window_end >= min(settled_ms, end + MAX_LOOKAHEAD_MS):
-                break
-            following = min(window_end + HOUR_MS, settled_ms)
-            events.extend(self.raw.window(mark.site_id, window_end, following))
-            window_end = following
-        sealed = seal_hour(mark.site_id, mark.tz, start, events, min(settled_ms, window_end))
+        sealed, events = seal_marked_hour(self.raw, mark, self.now_ms())
         previous = self.rollups.write(sealed.hour, mark.version, sealed.minutes)
         if previous == fingerprint(sealed.hour):
             report.unchanged += 1

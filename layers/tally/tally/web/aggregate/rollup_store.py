@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from tally.platform.aws import DynamoTable
 from tally.platform.capacity import item_size
@@ -24,6 +24,8 @@ from tally.web.aggregate.zones import Grain
 TOTAL = "_total"
 MINUTES = "_minutes"
 PART_BYTES = 300_000  # stay well under DynamoDB's 400 KB item limit
+TRANSACTION_ITEMS = 100  # DynamoDB's limits of one TransactWriteItems
+TRANSACTION_BYTES = 3_500_000  # of 4 MB, with room for the request's own overhead
 
 
 class StaleSeal(Exception):
@@ -46,6 +48,53 @@ def _stats_from(value: dict[str, Any]) -> Stats:
     *counts, sketch = value["L"]
     pv, ev, vi, bo, du = (int(c["N"]) for c in counts)
     return Stats(pv, ev, vi, bo, du, VisitorSketch.from_bytes(bytes(sketch["B"])))
+
+
+def _items(rollup: Rollup, minutes: Iterable[Rollup]) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, int]]:
+    """A sealed rollup's items (without their `ver`): its dimension parts and packed minutes, its
+    totals item, and how many parts each dimension has."""
+    pk = f"{rollup.site_id}#{rollup.grain.value}"
+    items: list[dict[str, Any]] = []
+    dims: dict[str, int] = {}
+    for name, values in sorted(rollup.dims.items()):
+        parts = _parts(values)
+        dims[name] = len(parts)
+        items += [{"pk": {"S": pk}, "sk": {"S": f"{name}#{rollup.start_ms:013d}#{index}"}, "vals": {"M": part}}
+                  for index, part in enumerate(parts)]
+    minute_list = list(minutes)
+    if minute_list:
+        packed = {str(m.start_ms): _stats_value(m.totals) for m in minute_list}
+        items.append({"pk": {"S": f"{rollup.site_id}#{Grain.minute.value}"},
+                      "sk": {"S": f"{MINUTES}#{rollup.start_ms:013d}#0"}, "vals": {"M": packed}})
+    total_item = {"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{rollup.start_ms:013d}#0"},
+                  "end": {"N": str(rollup.end_ms)}, "fp": {"S": fingerprint(rollup)},
+                  "dims": {"M": {k: {"N": str(v)} for k, v in dims.items()}},
+                  "vals": {"M": {"all": _stats_value(rollup.totals)}}}
+    return items, total_item, dims
+
+
+def _conditional_put(table_name: str, item: dict[str, Any], version: int, condition: str) -> dict[str, Any]:
+    return {"Put": {"TableName": table_name, "Item": {**item, "ver": {"N": str(version)}},
+                    "ConditionExpression": condition, "ExpressionAttributeValues": {":v": {"N": str(version)}}}}
+
+
+T = TypeVar("T")
+
+
+def _transactions(entries: list[T], most: int, size: Callable[[T], int] | None = None) -> Iterator[list[T]]:
+    """`entries` in runs of at most `most` entries and TRANSACTION_BYTES (DynamoDB's limits per transaction)."""
+    weigh = size or (lambda entry: item_size(entry["Put"]["Item"]))  # type: ignore[index]
+    chunk: list[T] = []
+    total = 0
+    for entry in entries:
+        weight = weigh(entry)
+        if chunk and (len(chunk) == most or total + weight > TRANSACTION_BYTES):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(entry)
+        total += weight
+    if chunk:
+        yield chunk
 
 
 def _parts(values: dict[str, Stats]) -> list[dict[str, dict[str, Any]]]:
@@ -79,22 +128,9 @@ class RollupStore(DynamoTable):
         pk = f"{rollup.site_id}#{rollup.grain.value}"
         stored = self._stored_total(pk, rollup.start_ms)
         previous = {k: int(v["N"]) for k, v in stored.get("dims", {}).get("M", {}).items()} if stored else {}
-        dims: dict[str, int] = {}
-        for name, values in sorted(rollup.dims.items()):
-            parts = _parts(values)
-            dims[name] = len(parts)
-            for index, part in enumerate(parts):
-                self._put({"pk": {"S": pk}, "sk": {"S": f"{name}#{rollup.start_ms:013d}#{index}"},
-                           "vals": {"M": part}}, version)
-        minute_list = list(minutes)
-        if minute_list:
-            packed = {str(m.start_ms): _stats_value(m.totals) for m in minute_list}
-            self._put({"pk": {"S": f"{rollup.site_id}#{Grain.minute.value}"},
-                       "sk": {"S": f"{MINUTES}#{rollup.start_ms:013d}#0"}, "vals": {"M": packed}}, version)
-        total_item = {"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{rollup.start_ms:013d}#0"},
-                      "end": {"N": str(rollup.end_ms)}, "fp": {"S": fingerprint(rollup)},
-                      "dims": {"M": {k: {"N": str(v)} for k, v in dims.items()}},
-                      "vals": {"M": {"all": _stats_value(rollup.totals)}}}
+        parts, total_item, dims = _items(rollup, minutes)
+        for item in parts:
+            self._put(item, version)
         if self.totals is not None and rollup.grain is Grain.hour:
             self._put_counting_totals(total_item, version, rollup, stored)
         else:
@@ -106,6 +142,53 @@ class RollupStore(DynamoTable):
                                         ConditionExpression="attribute_not_exists(ver) OR ver <= :v",
                                         ExpressionAttributeValues={":v": {"N": str(version)}})
         return str(stored["fp"]["S"]) if stored else None
+
+    def write_new(self, sealed: Sequence[tuple[Rollup, int, Sequence[Rollup]]]) -> None:
+        """Store many rollups never stored before — (rollup, seal version, minutes) — in few round trips.
+
+        For a backfill (a month of imported history): `write` costs a read and a write per item
+        and a transaction per hour; here every item goes in transactions of up to 100 with the
+        same conditions, parts first and totals items last (a reader takes a bucket by its totals
+        item), and the platform totals get one contribution per transaction of hours, in that
+        transaction: counted exactly once, as by `write`. Raises StaleSeal when a transaction is
+        refused (one of its buckets was stored meanwhile); what was written before stays valid.
+        """
+        parts: list[Any] = []
+        totals: list[tuple[Rollup, Any]] = []
+        newer_or_same = "attribute_not_exists(ver) OR ver <= :v"
+        for rollup, version, minutes in sealed:
+            part_items, total_item, _ = _items(rollup, minutes)
+            parts += [_conditional_put(self.table_name, item, version, newer_or_same) for item in part_items]
+            totals.append((rollup, _conditional_put(self.table_name, total_item, version,
+                                                    "(attribute_not_exists(ver) OR ver <= :v) AND "
+                                                    "attribute_not_exists(pk)")))
+        for chunk in _transactions(parts, TRANSACTION_ITEMS):
+            self._transact(chunk)
+        room = TRANSACTION_ITEMS - (2 if self.totals is not None else 0)  # a contribution is two items
+        for chunk in _transactions(totals, room, size=lambda entry: item_size(entry[1]["Put"]["Item"])):
+            self._transact([put for _, put in chunk] + self._contribution([rollup for rollup, _ in chunk]))
+
+    def _contribution(self, rollups: list[Rollup]) -> list[Any]:
+        """The platform totals' items for new hours: what `_put_counting_totals` adds for each, summed."""
+        from tally.totals.counters import Contribution
+
+        hours = [r for r in rollups if r.grain is Grain.hour]
+        if self.totals is None or not hours:
+            return []
+        contribution = Contribution(pageviews=sum(r.totals.pageviews for r in hours),
+                                    visit_seconds=sum(r.totals.duration_ms // 1000 for r in hours))
+        if contribution.is_empty:
+            return []
+        names = ",".join(f"{r.site_id}#{r.start_ms}" for r in hours)
+        contribution_id = f"rollups#{hashlib.sha256(names.encode()).hexdigest()[:32]}"
+        return list(self.totals.contribution_items(contribution_id, contribution))
+
+    def _transact(self, items: list[Any]) -> None:
+        from tally.platform.aws import transact_write
+
+        if transact_write(self.client, items) is not None:
+            raise StaleSeal(f"{len(items)} items: a bucket was stored meanwhile")
+        self.write_units += 2 * sum(-(-item_size(i["Put"]["Item"]) // 1024) for i in items if "Put" in i)
 
     def _put(self, item: dict[str, Any], version: int) -> None:
         item["ver"] = {"N": str(version)}

@@ -114,7 +114,7 @@ class _Prefilter:
 def alternatives(pattern: str) -> list[str]:
     """The top-level alternatives of a pattern (`a|b(c|d)` → `a`, `b(c|d)`); the pattern whole if it
     sets flags for itself (`(?i)…`), which splitting would leave with one alternative only."""
-    if _GLOBAL_FLAGS.match(pattern):
+    if "|" not in pattern or _GLOBAL_FLAGS.match(pattern):  # most entries: nothing to split
         return [pattern]
     return group_alternatives(pattern, 0)[0]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tally.platform.http import raw_request_body
+from tally.platform.request_gate import raw_request_body
 from tally.web.ingest.payload import MAX_DOMAINS, MAX_ID, MAX_NAME, MAX_URL
 
 _TEXT = {"type": "string", "minLength": 1}
@@ -30,7 +30,8 @@ PLAUSIBLE_EVENT: dict[str, Any] = {
         "props": {"anyOf": [{"type": "object"}, {"type": "string"}, {"type": "null"}],
                   "description": "An object, or a JSON string of one."},
         "interactive": {"type": "boolean", "default": True},
-        "id": {**_TEXT, "maxLength": MAX_ID},
+        "id": {"anyOf": [{**_TEXT, "maxLength": MAX_ID}, {"type": "integer"}, {"type": "null"}],
+               "description": "Makes a re-sent event count once."},
     },
 }
 

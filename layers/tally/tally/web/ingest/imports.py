@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tally.platform.errors import InvalidInput, PayloadTooLarge
+from tally.platform.errors import InvalidInput, MalformedRequest, PayloadTooLarge
 from tally.sites.model import Site
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.raw_store import RawEventStore
@@ -81,6 +81,16 @@ def check_size(body: bytes) -> list[bytes]:
     return lines
 
 
+def check_is_ndjson(lines: list[bytes]) -> None:
+    """400 when no line is even shaped like a JSON object: the body is not NDJSON events at all.
+
+    Bad lines among event-shaped ones are reported one by one instead (the import answers 202).
+    """
+    if not any(line.lstrip().startswith(b"{") for line in lines):
+        raise MalformedRequest("the body is not NDJSON: no line is a JSON object",
+                               details=[{"field": "body", "rule": "one JSON object per line", "type": "ndjson"}])
+
+
 def _keyed(secret: bytes, text: str) -> str:
     return hmac.new(secret, text.encode(), hashlib.blake2b).hexdigest()[:32]
 
@@ -95,7 +105,9 @@ class Importer:
         secret = self.secrets.secret(site.site_id)
         oldest_ms = now_ms - site.retention_days * 86_400_000
         events: list[tuple[RawEvent, int]] = []
-        for number, raw_line in enumerate(check_size(body), start=1):
+        lines = check_size(body)
+        check_is_ndjson(lines)
+        for number, raw_line in enumerate(lines, start=1):
             if not raw_line.strip():
                 continue
             try:

@@ -72,7 +72,8 @@ def parse_event(body: str | bytes | None) -> EventPayload:
     if len(domains) > MAX_DOMAINS:
         raise _problem("domain", f"may list at most {MAX_DOMAINS} sites")
     client_id = data.get("id")
-    if client_id is not None and (not isinstance(client_id, str | int) or not 0 < len(str(client_id)) <= MAX_ID):
+    if client_id is not None and (not isinstance(client_id, str | int) or isinstance(client_id, bool)
+                                  or not 0 < len(str(client_id)) <= MAX_ID):
         raise _problem("id", f"must be a string of 1 to {MAX_ID} characters")
     interactive = data.get("interactive", True)
     if not isinstance(interactive, bool):

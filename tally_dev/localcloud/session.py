@@ -1,0 +1,75 @@
+"""Running a local cloud in the foreground until SIGINT or SIGTERM, and stopping it for sure.
+
+`tally dev` (and the tests of this behaviour) call `run_until_signalled(cloud, work)`: the first
+signal interrupts whatever the main thread is doing — starting the cloud, importing, serving — by
+raising `Interrupted` there, and the cloud is stopped within `STOP_BOUND_S`: a second signal, or a
+stop that takes longer, kills every process of the cloud outright and exits. Whatever happens to
+this process, its workers and moto do not outlive it (`lifeline.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tally_dev.localcloud.cloud import LocalCloud
+
+#: How long a graceful stop may take before every process of the local cloud is killed.
+STOP_BOUND_S = 10.0
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwind whatever runs and stop (a BaseException, like KeyboardInterrupt,
+    so that no `except Exception` on the way swallows it)."""
+
+
+def run_until_signalled(cloud: LocalCloud, work: Callable[[LocalCloud], None], *,
+                        starting: Callable[[], None] = lambda: None,
+                        stopping: Callable[[], None] = lambda: None) -> None:
+    """Start `cloud`, run `work(cloud)`, then serve until a signal; stop the cloud in every case.
+
+    `starting()` is called once the signals are handled, `stopping()` as the stop begins (to say
+    so). Exceptions other than the signal's (PortInUse, a failed step of `work`) propagate once
+    the cloud is stopped.
+    """
+    previous = {sig: signal.signal(sig, _interrupt) for sig in SIGNALS}
+    try:
+        try:
+            starting()
+            cloud.start()
+            work(cloud)
+            threading.Event().wait()  # until a signal interrupts
+        except Interrupted:
+            pass
+        finally:
+            _stop(cloud, stopping)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def _stop(cloud: LocalCloud, stopping: Callable[[], None]) -> None:
+    def force(*_: object) -> None:
+        cloud.kill()
+        os._exit(130)
+
+    for sig in SIGNALS:
+        signal.signal(sig, force)
+    watchdog = threading.Timer(STOP_BOUND_S, force)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        stopping()
+        cloud.stop()
+    finally:
+        watchdog.cancel()
