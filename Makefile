@@ -60,9 +60,6 @@ lock: ## re-resolve dependencies after editing pyproject.toml
 
 layer-requirements:
 	$(BIN)/uv export --frozen --no-dev --no-emit-project --no-hashes --no-header \
-	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
-	  --no-emit-package jmespath --no-emit-package python-dateutil --no-emit-package six \
-	  --no-emit-package urllib3 \
 	  --no-emit-package numpy > layers/tally/requirements.txt
 
 clean:
