@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tally.auth.api_keys import DynamoApiKeyStore, issue_api_key
+from tally.auth.api_keys import issue_api_key
 from tally.ops.kinds import OpsKind
 from tally.ops.ledger import DynamoFailureLedger
 from tally.ops.recorder import record_failure
@@ -73,7 +73,7 @@ def user_for(org: str, role: Role) -> str:
 def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> DemoData:
     """Create the demo data in a running local cloud."""
     demo = DemoData()
-    key_store = _LocalApiKeyStore(cloud.tables["IdentityTable"], cloud.dynamodb_resource)
+    key_store = _LocalApiKeyStore(cloud.tables["IdentityTable"], cloud.dynamodb)
     ledger = DynamoFailureLedger(cloud.tables["OpsTable"], cloud.dynamodb)
     for org in ORGS:
         for role in ROLES:
@@ -91,13 +91,19 @@ def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> Dem
     return demo
 
 
-class _LocalApiKeyStore(DynamoApiKeyStore):
-    """The product's API key store, on the local cloud's endpoint instead of the process-wide resource."""
+class _LocalApiKeyStore:
+    """The product's API key item (`ApiKeyItem`), written through the local cloud's own client: this
+    process is not pointed at the local cloud by its environment, as the functions are."""
 
-    def __init__(self, table_name: str, resource: Any) -> None:
-        super().__init__(table_name)
-        self._resource = resource
+    def __init__(self, table_name: str, client: Any) -> None:
+        self.table_name = table_name
+        self.client = client
 
-    @property
-    def table(self) -> Any:
-        return self._resource.Table(self.table_name)
+    def find(self, key_hash: str) -> dict[str, Any] | None:
+        raise NotImplementedError("the demo only issues keys")
+
+    def put(self, key_hash: str, record: dict[str, Any]) -> None:
+        from tally.auth.items import SK, ApiKeyItem, key_pk
+
+        item = ApiKeyItem(key_pk(key_hash), SK, **record).serialize(null_check=True)
+        self.client.put_item(TableName=self.table_name, Item=item)

@@ -221,11 +221,6 @@ class LocalCloud:
         return self._dynamodb
 
     @property
-    def dynamodb_resource(self) -> Any:
-        """A DynamoDB resource (tables as objects) on the local cloud's moto."""
-        return self._session().resource("dynamodb", endpoint_url=self.endpoint)
-
-    @property
     def queues(self) -> dict[str, str]:
         """The template's queues (logical id -> URL on moto)."""
         return {lid: queue.url for lid, queue in self.provisioned.queues.items()}

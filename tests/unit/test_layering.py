@@ -102,3 +102,22 @@ def test_no_handler_imports_boto3():
                  for alias in node.names} | {node.module or "" for node in ast.walk(ast.parse(path.read_text()))
                                              if isinstance(node, ast.ImportFrom)}
         assert not {n for n in names if n.split(".")[0] in {"boto3", "botocore"}}, path
+
+
+def test_no_handler_imports_pynamodb_when_it_is_imported():
+    """Entity models are imported on first use, so a handler's cold import stays as cheap as `import boto3`."""
+    import subprocess
+    import sys
+
+    from tally_dev.template import functions
+
+    probe = ("import importlib.util, sys\n"
+             "for name, path in {paths!r}:\n"
+             "    spec = importlib.util.spec_from_file_location(name, path)\n"
+             "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pynamodb'))\n")
+    paths = [(f"handler_{lid}", str(spec.code_dir / f"{spec.module.replace('.', '/')}.py"))
+             for lid, spec in functions().items()]
+    out = subprocess.run([sys.executable, "-c", probe.format(paths=paths)], capture_output=True, text=True, check=True,
+                         env={"PATH": "", "PYTHONPATH": str(PACKAGE.parent)})
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -13,8 +13,8 @@ import pytest
 from tally.ops.kinds import OpsKind
 from tally.ops.ledger import DynamoFailureLedger
 from tally.platform.aws import dynamodb_client
-from tally.sites import items
 from tally.sites.deletion import DeletionRun, Outcome
+from tally.sites.keys import site_data_pk
 from tally.sites.locations import KeyPage, SiteDataLocation, SiteRef
 from tally.sites.queue import DynamoDeletionQueue
 from tally.sites.wiring import site_store
@@ -60,7 +60,7 @@ def seed(org: str, site_id: str, n: int = ITEMS) -> None:
     client, table = dynamodb_client(), os.environ["SITES_TABLE"]
     for start in range(0, n, 25):
         client.batch_write_item(RequestItems={table: [
-            {"PutRequest": {"Item": {"pk": {"S": items.site_data_pk(org, site_id)}, "sk": {"S": f"item#{i:05d}"},
+            {"PutRequest": {"Item": {"pk": {"S": site_data_pk(org, site_id)}, "sk": {"S": f"item#{i:05d}"},
                                      "payload": {"S": "x" * 50}}}}
             for i in range(start, min(n, start + 25))]})
 
@@ -68,7 +68,7 @@ def seed(org: str, site_id: str, n: int = ITEMS) -> None:
 def owned(org: str, site_id: str) -> int:
     response = dynamodb_client().query(
         TableName=os.environ["SITES_TABLE"], KeyConditionExpression="pk = :pk", Select="COUNT",
-        ExpressionAttributeValues={":pk": {"S": items.site_data_pk(org, site_id)}})
+        ExpressionAttributeValues={":pk": {"S": site_data_pk(org, site_id)}})
     return int(response["Count"])
 
 

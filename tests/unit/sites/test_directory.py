@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tally.sites import items
 from tally.sites.directory import SiteDirectory
+from tally.sites.items import ClaimItem, SiteItem
 from tally.sites.model import Site, SiteStatus
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -25,7 +25,7 @@ class FakeTable:
         self.reads = 0
 
     def put_site(self, s: Site) -> None:
-        for item in (items.site_item(s), items.claim_item(s, NOW)):
+        for item in (SiteItem.of(s).serialize(), ClaimItem.of(s, NOW).serialize()):
             self.items[(item["pk"]["S"], item["sk"]["S"])] = item
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def test_a_claim_pointing_at_a_site_with_another_domain_is_ignored():
     table.put_site(site("old.example"))
     # the site moved to a new domain between the claim read and the site read
     moved = site("new.example")
-    table.items[("ORG#demo", f"SITE#{moved.site_id}")] = items.site_item(moved)
+    table.items[("ORG#demo", f"SITE#{moved.site_id}")] = SiteItem.of(moved).serialize()
     assert directory(table, clock).by_domain("old.example") is None
 
 

@@ -7,9 +7,13 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tally.auth.identity import CredentialError, Identity, parse_roles
+
+if TYPE_CHECKING:
+    from tally.auth.items import ApiKeyItem
 
 PREFIX = "tly_"
 
@@ -29,24 +33,32 @@ class ApiKeyStore(Protocol):
 
 
 class DynamoApiKeyStore:
-    """API key records in the identity table under `pk = apikey#<sha256>`."""
+    """API key records in the identity table (`tally.auth.items.ApiKeyItem`), bound on first use."""
 
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(self, table_name: str) -> None:
         self.table_name = table_name
-        self._client = client
 
-    @property
-    def table(self) -> Any:
-        from tally.platform.aws import dynamodb_resource
+    @cached_property
+    def keys(self) -> type[ApiKeyItem]:
+        from tally.auth.items import ApiKeyItem
+        from tally.platform.entities import bind
 
-        return dynamodb_resource().Table(self.table_name)
+        return bind(ApiKeyItem, self.table_name)
 
     def find(self, key_hash: str) -> dict[str, Any] | None:
-        item = self.table.get_item(Key={"pk": f"apikey#{key_hash}", "sk": "apikey"}, ConsistentRead=True).get("Item")
-        return dict(item) if item else None
+        from tally.auth.items import SK, key_pk
+
+        try:
+            item = self.keys.get(key_pk(key_hash), SK, consistent_read=True)
+        except self.keys.DoesNotExist:
+            return None
+        return {"key_id": item.key_id, "org_id": item.org_id, "user_id": item.user_id, "roles": item.roles,
+                "revoked": bool(item.revoked), "created_at": item.created_at}
 
     def put(self, key_hash: str, record: dict[str, Any]) -> None:
-        self.table.put_item(Item={"pk": f"apikey#{key_hash}", "sk": "apikey", **record})
+        from tally.auth.items import SK, key_pk
+
+        self.keys(key_pk(key_hash), SK, **record).save()
 
 
 def issue_api_key(store: ApiKeyStore, *, key_id: str, org_id: str, user_id: str, roles: list[str]) -> str:

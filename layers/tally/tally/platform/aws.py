@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
     from mypy_boto3_sqs.client import SQSClient
-
-
-@cache
-def dynamodb_resource() -> DynamoDBServiceResource:
-    import boto3
-
-    return boto3.resource("dynamodb")
 
 
 @cache
@@ -59,26 +51,12 @@ def sqs_client() -> SQSClient:
 
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
-    for client in (dynamodb_resource, dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
+    from tally.platform.entities import forget_bindings
+
+    for client in (dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
                    sqs_client):
         client.cache_clear()
-
-
-def is_conditional_check_failure(error: BaseException) -> bool:
-    return _error_code(error) == "ConditionalCheckFailedException"
-
-
-def _error_code(error: BaseException) -> str | None:
-    response: Any = getattr(error, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        return str(code) if code else None
-    return None
-
-
-def error_code(error: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError, or None for anything else."""
-    return _error_code(error)
+    forget_bindings()  # bound models hold a connection to the old endpoint
 
 
 class DynamoTable:

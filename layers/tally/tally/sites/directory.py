@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tally.platform.aws import DynamoTable
-from tally.sites import items
 from tally.sites.domain import InvalidDomain, normalise_domain
+from tally.sites.keys import CLAIM_SK, Item, claim_pk, org_pk, site_sk
 from tally.sites.model import Site, SiteStatus
 
 Clock = Callable[[], float]
@@ -45,29 +45,27 @@ class SiteDirectory(DynamoTable):
         self._remember(key, site, now)
         return site
 
-    def forget(self, domain: str | None = None) -> None:
-        """Drop one cached domain, or all of them."""
-        if domain is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(domain, None)
-
     def _look_up(self, domain: str) -> Site | None:
-        claim = self._get(items.claim_key(domain))
-        if claim is None:
+        from tally.sites.items import ClaimItem, SiteItem
+
+        raw_claim = self._get({"pk": {"S": claim_pk(domain)}, "sk": {"S": CLAIM_SK}})
+        if raw_claim is None:
             return None
-        site_item = self._get(items.site_key(claim["org_id"]["S"], claim["site_id"]["S"]))
-        if site_item is None:
+        claim = ClaimItem.from_raw_data(raw_claim)
+        raw_site = self._get({"pk": {"S": org_pk(claim.org_id)}, "sk": {"S": site_sk(claim.site_id)}})
+        if raw_site is None:
             return None
-        site = items.site_from_item(site_item)
+        site = SiteItem.from_raw_data(raw_site).site()
         # A domain change between the two reads: the claim no longer names this site's domain.
         if site.status is not SiteStatus.active or site.domain != domain:
             return None
         return site
 
-    def _get(self, key: items.Item) -> items.Item | None:
+    def _get(self, key: Item) -> Item | None:
+        # The low-level client: ingest's lookups are hot, and two eventually consistent GetItems
+        # are all it needs; the models only map the items.
         self.reads += 1
-        item: items.Item | None = self.client.get_item(TableName=self.table_name, Key=key).get("Item")
+        item: Item | None = self.client.get_item(TableName=self.table_name, Key=key).get("Item")
         return item
 
     def _remember(self, domain: str, site: Site | None, now: float) -> None:

@@ -1,84 +1,105 @@
-"""How sites live in the sites table: keys and item shapes, in one place.
+"""The sites table's entity items as pynamodb models: a site and a domain claim (keys: `keys`).
 
-| item | pk | sk |
-|---|---|---|
-| a site | `ORG#{org_id}` | `SITE#{site_id}` |
-| a domain claim (platform-wide uniqueness) | `DOMAIN#{domain}` | `CLAIM` |
-| data a site owns in this table | `ORG#{org_id}#SITE#{site_id}` | anything |
-
-An organisation's sites share its partition, so listing them is a strongly consistent Query whose
-key starts with the caller's org id (DESIGN.md, Tenancy). Sites being deleted also carry
-`queue_pk`/`queue_sk`, which put them in the sparse `DeletionQueue` index the deletion job reads.
+Imported lazily by the stores (pynamodb is not imported when a handler is); bound to the table
+when a store is built (`tally.platform.entities.bind`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute
+from pynamodb.constants import STRING
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from tally.sites.keys import CLAIM_SK, DELETION_INDEX, DELETION_QUEUE_PK, claim_pk, iso, org_pk, site_sk
 from tally.sites.model import Site, SiteStatus
 
-SITE_SK_PREFIX = "SITE#"
-CLAIM_SK = "CLAIM"
-DELETION_INDEX = "DeletionQueue"
-DELETION_QUEUE_PK = "deleting"
 
-Item = dict[str, dict[str, Any]]
+class InstantAttribute(Attribute[datetime]):
+    """A moment as ISO 8601 text in UTC with milliseconds (`2026-03-01T12:00:00.000Z`), as stored so far."""
 
+    attr_type = STRING
 
-def org_pk(org_id: str) -> str:
-    return f"ORG#{org_id}"
+    def serialize(self, value: datetime) -> str:
+        return iso(value)
 
-
-def site_key(org_id: str, site_id: str) -> Item:
-    return {"pk": {"S": org_pk(org_id)}, "sk": {"S": f"{SITE_SK_PREFIX}{site_id}"}}
+    def deserialize(self, value: str) -> datetime:
+        return datetime.fromisoformat(value)
 
 
-def claim_key(domain: str) -> Item:
-    return {"pk": {"S": f"DOMAIN#{domain}"}, "sk": {"S": CLAIM_SK}}
+class DeletionQueue(GlobalSecondaryIndex["SiteItem"]):  # type: ignore[no-untyped-call]  # pynamodb leaves it untyped
+    """The sparse index of sites being deleted, oldest request first (keys only)."""
+
+    class Meta:
+        index_name = DELETION_INDEX
+        projection = KeysOnlyProjection()
+
+    queue_pk = UnicodeAttribute(hash_key=True)
+    queue_sk = UnicodeAttribute(range_key=True)
 
 
-def site_data_pk(org_id: str, site_id: str) -> str:
-    """The partition holding items a site owns in the sites table (deleted with the site)."""
-    return f"ORG#{org_id}#SITE#{site_id}"
+class SiteItem(Model):
+    """A site (`pk = ORG#{org_id}`, `sk = SITE#{site_id}`), with its deletion progress once deleting."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    site_id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    domain = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    retention_days = NumberAttribute()
+    status = UnicodeAttribute()
+    created_at = InstantAttribute()
+    updated_at = InstantAttribute()
+    #: Set when deletion is requested: they put the site in the sparse DeletionQueue index.
+    queue_pk = UnicodeAttribute(null=True)
+    queue_sk = UnicodeAttribute(null=True)
+    deletion_requested_at = InstantAttribute(null=True)
+    #: Where the deletion job stands: the location it empties and its cursor there.
+    deletion_location = UnicodeAttribute(null=True)
+    deletion_cursor = UnicodeAttribute(null=True)
+    deletion_queue = DeletionQueue()
+
+    @classmethod
+    def of(cls, site: Site, **attributes: Any) -> SiteItem:
+        return cls(org_pk(site.org_id), site_sk(site.site_id), site_id=site.site_id, org_id=site.org_id,
+                   domain=site.domain, timezone=site.timezone, retention_days=site.retention_days,
+                   status=site.status.value, created_at=site.created_at, updated_at=site.updated_at, **attributes)
+
+    @classmethod
+    def key_of(cls, org_id: str, site_id: str) -> SiteItem:
+        """An item holding only the key, to update or delete a site by."""
+        return cls(org_pk(org_id), site_sk(site_id))
+
+    def site(self) -> Site:
+        return Site(site_id=self.site_id, org_id=self.org_id, domain=self.domain, timezone=self.timezone,
+                    retention_days=int(self.retention_days), status=SiteStatus(self.status),
+                    created_at=self.created_at, updated_at=self.updated_at)
+
+    @staticmethod
+    def queue_key(org_id: str, site_id: str, at: datetime) -> tuple[str, str]:
+        """`queue_pk`, `queue_sk` of a site whose deletion was requested at `at`: oldest first."""
+        return DELETION_QUEUE_PK, f"{iso(at)}#{org_id}#{site_id}"
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+class ClaimItem(Model):
+    """Who holds a domain (`pk = DOMAIN#{domain}`, `sk = CLAIM`): one site on the whole platform."""
 
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    domain = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    site_id = UnicodeAttribute()
+    claimed_at = InstantAttribute()
 
-def site_item(site: Site) -> Item:
-    return {
-        **site_key(site.org_id, site.site_id),
-        "site_id": {"S": site.site_id},
-        "org_id": {"S": site.org_id},
-        "domain": {"S": site.domain},
-        "timezone": {"S": site.timezone},
-        "retention_days": {"N": str(site.retention_days)},
-        "status": {"S": site.status.value},
-        "created_at": {"S": iso(site.created_at)},
-        "updated_at": {"S": iso(site.updated_at)},
-    }
+    @classmethod
+    def of(cls, site: Site, at: datetime) -> ClaimItem:
+        return cls(claim_pk(site.domain), CLAIM_SK, domain=site.domain, org_id=site.org_id, site_id=site.site_id,
+                   claimed_at=at)
 
-
-def site_from_item(item: Item) -> Site:
-    return Site(
-        site_id=item["site_id"]["S"],
-        org_id=item["org_id"]["S"],
-        domain=item["domain"]["S"],
-        timezone=item["timezone"]["S"],
-        retention_days=int(item["retention_days"]["N"]),
-        status=SiteStatus(item["status"]["S"]),
-        created_at=datetime.fromisoformat(item["created_at"]["S"]),
-        updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
-    )
-
-
-def claim_item(site: Site, at: datetime) -> Item:
-    return {
-        **claim_key(site.domain),
-        "domain": {"S": site.domain},
-        "org_id": {"S": site.org_id},
-        "site_id": {"S": site.site_id},
-        "claimed_at": {"S": iso(at)},
-    }
+    @classmethod
+    def key_of(cls, domain: str) -> ClaimItem:
+        return cls(claim_pk(domain), CLAIM_SK)

@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tally.sites import items
-from tally.sites.items import Item
+from tally.sites.keys import Item, site_data_pk
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class SiteDataLocation:
 
 
 def _own_items_partition(site: SiteRef) -> str:
-    return items.site_data_pk(site.org_id, site.site_id)
+    return site_data_pk(site.org_id, site.site_id)
 
 
 #: The sites capability's own location; the deletion function lists it after every other capability's.

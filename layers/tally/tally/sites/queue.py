@@ -3,7 +3,8 @@
 Sites being deleted carry `queue_pk`/`queue_sk`, so they (and only they) appear in the sparse
 `DeletionQueue` index, oldest request first. Progress is stored on the site item itself; writes
 to it are conditional on the site still being `deleting`, so a run that lost a race to another
-run's finalisation notices instead of resurrecting the item.
+run's finalisation notices instead of resurrecting the item. Emptying a location (any table,
+any key shape) uses the low-level client: it is bulk work on keys, not on entity items.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tally.platform.aws import DynamoTable
-from tally.sites import items
-from tally.sites.items import Item
+from tally.platform.aws import dynamodb_client
+from tally.sites.keys import DELETION_INDEX, DELETION_QUEUE_PK, SITE_SK_PREFIX, Item, org_pk
 from tally.sites.locations import SiteRef
 from tally.sites.model import SiteStatus
-from tally.sites.store import transact_write
+from tally.sites.store import CONDITIONAL_CHECK_FAILED, SiteTable, transact
 
 _BATCH = 25
 _BATCH_ATTEMPTS = 8
@@ -35,70 +35,60 @@ class DeletionState:
     cursor: str | None
 
 
-class DynamoDeletionQueue(DynamoTable):
+class DynamoDeletionQueue(SiteTable):
     def __init__(self, table_name: str, client: Any | None = None) -> None:
-        super().__init__(table_name, client)
+        super().__init__(table_name)
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        """The low-level client the job empties locations with."""
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
 
     def pending(self, limit: int, start: Item | None = None) -> tuple[list[SiteRef], Item | None]:
         """A page of sites waiting for deletion, oldest request first, and where the next page starts."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": items.DELETION_INDEX,
-            "KeyConditionExpression": "queue_pk = :queue",
-            "ExpressionAttributeValues": {":queue": {"S": items.DELETION_QUEUE_PK}},
-            "Limit": limit,
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        response = self.client.query(**kwargs)
-        refs = [SiteRef(org_id=i["pk"]["S"].removeprefix(items.org_pk("")),
-                        site_id=i["sk"]["S"].removeprefix(items.SITE_SK_PREFIX))
-                for i in response.get("Items", [])]
-        return refs, response.get("LastEvaluatedKey")
+        found = self.sites.query(DELETION_QUEUE_PK, index_name=DELETION_INDEX, limit=limit, page_size=limit,
+                                 last_evaluated_key=start)
+        refs = [SiteRef(org_id=item.pk.removeprefix(org_pk("")), site_id=item.sk.removeprefix(SITE_SK_PREFIX))
+                for item in found]
+        return refs, found.last_evaluated_key
 
     def state(self, site: SiteRef) -> DeletionState | None:
         """The site's deletion progress (strongly consistent); None once the site is gone."""
-        item = self.client.get_item(TableName=self.table_name, Key=items.site_key(site.org_id, site.site_id),
-                                    ConsistentRead=True).get("Item")
-        if not item or item.get("status", {}).get("S") != SiteStatus.deleting.value:
+        item = self.site_item(site.org_id, site.site_id)
+        if item is None or item.status != SiteStatus.deleting.value or item.deletion_requested_at is None:
             return None
-        return DeletionState(
-            site=site,
-            domain=item["domain"]["S"],
-            requested_at=datetime.fromisoformat(item["deletion_requested_at"]["S"]),
-            location=item.get("deletion_location", {}).get("S"),
-            cursor=item.get("deletion_cursor", {}).get("S"),
-        )
+        return DeletionState(site=site, domain=item.domain, requested_at=item.deletion_requested_at,
+                             location=item.deletion_location, cursor=item.deletion_cursor)
 
     def save_progress(self, site: SiteRef, location: str, cursor: str | None) -> bool:
         """Remember where deletion stands; False when the site is no longer waiting for deletion."""
-        values: dict[str, Any] = {":deleting": {"S": SiteStatus.deleting.value}, ":location": {"S": location}}
-        expression = "SET deletion_location = :location"
-        if cursor is None:
-            expression += " REMOVE deletion_cursor"
-        else:
-            expression += ", deletion_cursor = :cursor"
-            values[":cursor"] = {"S": cursor}
+        from pynamodb.exceptions import UpdateError
+        from pynamodb.expressions.update import Action
+
+        sites = self.sites
+        actions: list[Action] = [sites.deletion_location.set(location),
+                                 sites.deletion_cursor.remove() if cursor is None
+                                 else sites.deletion_cursor.set(cursor)]
         try:
-            self.client.update_item(
-                TableName=self.table_name, Key=items.site_key(site.org_id, site.site_id),
-                UpdateExpression=expression, ConditionExpression="#status = :deleting",
-                ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
+            sites.key_of(site.org_id, site.site_id).update(actions=actions,
+                                                           condition=sites.status == SiteStatus.deleting.value)
+        except UpdateError as error:
+            if error.cause_response_code == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
         return True
 
     def finalise(self, state: DeletionState) -> bool:
         """Delete the site item and release its domain, together; False if another run did it first."""
-        site = state.site
-        reasons = transact_write(self.client, [
-            {"Delete": {"TableName": self.table_name, "Key": items.site_key(site.org_id, site.site_id),
-                        "ConditionExpression": "#status = :deleting",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {":deleting": {"S": SiteStatus.deleting.value}}}},
-            {"Delete": {"TableName": self.table_name, "Key": items.claim_key(state.domain),
-                        "ConditionExpression": "attribute_not_exists(pk) OR site_id = :site_id",
-                        "ExpressionAttributeValues": {":site_id": {"S": site.site_id}}}},
+        from tally.platform.entities import delete
+
+        site, sites = state.site, self.sites
+        reasons = transact([
+            delete(sites.key_of(site.org_id, site.site_id), sites.status == SiteStatus.deleting.value),
+            self.release_claim(state.domain, site.site_id),
         ])
         if reasons is None:
             return True

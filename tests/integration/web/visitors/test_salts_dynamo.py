@@ -78,7 +78,7 @@ def test_concurrent_rotations_and_first_ingests_store_exactly_one_salt(aws_serve
     start = threading.Barrier(12)
 
     def container(n: int) -> bytes | None:
-        store = SaltStore(DynamoSaltTable(table_name, boto3.client("dynamodb")))
+        store = SaltStore(DynamoSaltTable(table_name))
         start.wait()
         if n % 2:
             store.rotate(MIDNIGHT)
@@ -98,7 +98,7 @@ def test_concurrent_rotations_report_exactly_one_creation(aws_server):
     start = threading.Barrier(8)
 
     def rotate(_: int) -> bool:
-        store = SaltStore(DynamoSaltTable(table_name, boto3.client("dynamodb")))
+        store = SaltStore(DynamoSaltTable(table_name))
         start.wait()
         return store.rotate(MIDNIGHT).created
 

@@ -70,7 +70,3 @@ def seal_day(site_id: str, tz: str, day_start_ms: int, hours: Iterable[Rollup]) 
     own = set(hours_of_day(day_of(day_start_ms, tz), tz))
     return merge_rollups(site_id, Grain.day, start, end,
                          (h for h in hours if h.start_ms in own and h.end_ms == bucket_end(Grain.hour, h.start_ms, tz)))
-
-
-def hour_starts_of_day(day_start_ms: int, tz: str) -> list[int]:
-    return hours_of_day(day_of(day_start_ms, tz), tz)

@@ -75,10 +75,5 @@ class RawEventsPager:
         return keys, json.dumps(state, sort_keys=True)
 
 
-def rollup_partitions(site_id: str) -> tuple[str, ...]:
-    """The rollup store's partitions of a site (hours, days, packed minutes) — its marks come last."""
-    return tuple(f"{site_id}#{g.value}" for g in (Grain.hour, Grain.day, Grain.minute))
-
-
 def marks_partition(site_id: str) -> str:
     return f"mark#{site_id}"

@@ -1,8 +1,9 @@
 """The body of `POST /api/event`, as Plausible's Events API defines it, with Tally's limits.
 
-The body is JSON whatever the Content-Type says (the tracker sends `text/plain` to avoid a CORS
-preflight). Keys come long or short (`name`/`n`, `url`/`u`, `domain`/`d`, `referrer`/`r`,
-`props`/`p`, `revenue`/`$`, `interactive`/`i`); `props` is an object or a JSON string of one.
+The body is JSON, sent as `application/json` or as `text/plain` (the tracker's choice, to avoid a
+CORS preflight); any other type is refused 415 before this runs (`tally.web.ingest.api_docs`).
+Keys come long or short (`name`/`n`, `url`/`u`, `domain`/`d`, `referrer`/`r`, `props`/`p`,
+`revenue`/`$`, `interactive`/`i`); `props` is an object or a JSON string of one.
 """
 
 from __future__ import annotations

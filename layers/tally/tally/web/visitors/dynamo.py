@@ -1,80 +1,69 @@
-"""Salts in DynamoDB: `pk = "salt"`, `sk = <UTC day>`, the key as binary, `expires_at` for TTL."""
+"""Salts in DynamoDB, as `tally.web.visitors.items.SaltItem` (bound to the salts table on first use)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from tally.platform.aws import dynamodb_client, is_conditional_check_failure
+from tally.platform.entities import bind
 from tally.web.visitors.salts import DailySalt
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
-
-SALT_PK = "salt"
+    from tally.web.visitors.items import SaltItem
 
 
 class DynamoSaltTable:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
 
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
+    @cached_property
+    def salts(self) -> type[SaltItem]:
+        from tally.web.visitors.items import SaltItem
+
+        return bind(SaltItem, self.table_name)
 
     def read(self, days: Sequence[date]) -> dict[date, bytes]:
+        from tally.web.visitors.items import SALT_PK
+
         if not days:
             return {}
-        response = self.client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-            ExpressionAttributeValues={":pk": {"S": SALT_PK}, ":first": {"S": min(days).isoformat()},
-                                       ":last": {"S": max(days).isoformat()}},
-            ConsistentRead=True,
-        )
+        salts = self.salts
         wanted = set(days)
         found: dict[date, bytes] = {}
-        for item in response.get("Items", []):
-            day = date.fromisoformat(item["sk"]["S"])
-            if day in wanted and "salt" in item:
-                found[day] = bytes(item["salt"]["B"])
+        for item in salts.query(SALT_PK, salts.sk.between(min(days).isoformat(), max(days).isoformat()),
+                                consistent_read=True):
+            day = date.fromisoformat(item.sk)
+            if day in wanted and item.salt is not None:
+                found[day] = bytes(item.salt)
         return found
 
     def create(self, salt: DailySalt) -> bool:
+        from pynamodb.exceptions import PutError
+
+        from tally.web.visitors.items import SALT_PK
+
+        salts = self.salts
+        item = salts(SALT_PK, salt.day.isoformat(), salt=salt.key,
+                     created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                     expires_at=int(salt.expires_at.timestamp()))
         try:
-            self.client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": SALT_PK},
-                    "sk": {"S": salt.day.isoformat()},
-                    "salt": {"B": salt.key},
-                    "created_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
-                    "expires_at": {"N": str(int(salt.expires_at.timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except Exception as error:
-            if is_conditional_check_failure(error):
+            item.save(salts.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
 
     def days_before(self, day: date) -> list[date]:
-        days: list[date] = []
-        paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk < :day",
-            ExpressionAttributeValues={":pk": {"S": SALT_PK}, ":day": {"S": day.isoformat()}},
-            ProjectionExpression="sk",
-            ConsistentRead=True,
-        ):
-            days.extend(date.fromisoformat(item["sk"]["S"]) for item in page.get("Items", []))
-        return days
+        from tally.web.visitors.items import SALT_PK
+
+        salts = self.salts
+        return [date.fromisoformat(item.sk) for item in
+                salts.query(SALT_PK, salts.sk < day.isoformat(), consistent_read=True, attributes_to_get=["sk"])]
 
     def delete(self, day: date) -> None:
-        self.client.delete_item(TableName=self._table, Key={"pk": {"S": SALT_PK}, "sk": {"S": day.isoformat()}})
+        from tally.web.visitors.items import SALT_PK
+
+        self.salts(SALT_PK, day.isoformat()).delete()
