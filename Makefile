@@ -12,8 +12,9 @@ export AWS_DEFAULT_REGION ?= us-east-1
 bootstrap:
 	@scripts/bootstrap.sh
 
-dev: bootstrap  ## start the local cloud on 127.0.0.1:3000 with demo data
-	@$(BIN)/tally dev
+PORT ?= 3000
+dev: bootstrap  ## start the local cloud on 127.0.0.1:$(PORT) with demo data (make dev PORT=3200; VERBOSE=1: logs in the terminal)
+	@$(BIN)/tally dev --port $(PORT) $(if $(VERBOSE),--verbose)
 
 # The second pytest run: the exactly-once and transaction proofs (marker stock_moto) on moto as
 # released, so they never rest on tally_dev/moto_speedups.py alone (which the first run uses).

@@ -111,6 +111,10 @@ def test_tally_dev_serves_until_ctrl_c_and_a_second_one_says_the_port_is_taken()
         output = "".join(Lines(dev.stdout).until("Press Ctrl-C", bound_s=3 * BOUND_S))
         assert f"http://127.0.0.1:{port}" in output
         assert "curl" in output
+        log = Path(next(line.split(": ", 1)[1].strip() for line in output.splitlines()
+                        if line.strip().startswith("Logs:")))
+        assert "START RequestId" not in output  # the functions' log lines go to the log file
+        assert "START RequestId" in log.read_text()
         token = next(line.split(": ", 1)[1].strip() for line in output.splitlines()
                      if line.strip().startswith("viewer") and "(demo-viewer)" in line)
         assert f"  Dashboard: http://127.0.0.1:{port}/#token={token}\n" in output

@@ -221,15 +221,31 @@ def query(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 
 
 @st.composite
+def batch_write(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    requests: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(sorted(KINDS)))
+        request = {"PutRequest": {"Item": {**draw(ATTRIBUTES), **draw(key_of(kind))}}} if draw(st.booleans()) \
+            else {"DeleteRequest": {"Key": draw(key_of(kind))}}
+        requests.setdefault(kind, []).append(request)  # the same key twice: refused as a whole
+    return "batch_write_item", {"RequestItems": requests}
+
+
+@st.composite
 def read(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     kind = draw(st.sampled_from(sorted(KINDS)))
-    if draw(st.booleans()):
-        return "get_item", {"TableName": kind, "Key": draw(key_of(kind)), "ConsistentRead": draw(st.booleans())}
-    return "scan", {"TableName": kind, **draw(st.sampled_from([{}, {"FilterExpression": "attribute_exists(n)"}]))}
+    keys = draw(st.lists(key_of(kind), min_size=1, max_size=4))
+    return draw(st.sampled_from([
+        ("get_item", {"TableName": kind, "Key": keys[0], "ConsistentRead": draw(st.booleans()),
+                      **({"ProjectionExpression": "pk, n, m.deep[1]"} if draw(st.booleans()) else {})}),
+        ("scan", {"TableName": kind, **draw(st.sampled_from([{}, {"FilterExpression": "attribute_exists(n)"}]))}),
+        ("batch_get_item", {"RequestItems": {kind: {"Keys": keys}}}),  # the same key twice: refused
+        ("transact_get_items", {"TransactItems": [{"Get": {"TableName": kind, "Key": key}} for key in keys]}),
+    ]))
 
 
-OPERATIONS = st.lists(st.one_of(single_write(), transaction(), query(), read(), transaction()), min_size=1,
-                      max_size=25)
+OPERATIONS = st.lists(st.one_of(single_write(), transaction(), query(), read(), transaction(), batch_write()),
+                      min_size=1, max_size=25)
 
 
 # ---- running them both ways ------------------------------------------------------------------------
@@ -274,8 +290,10 @@ def answer(client: Any, operation: str, params: dict[str, Any]) -> Any:
         except ParamValidationError as error:
             return pages, {"invalid": str(error)}
         page.pop("ResponseMetadata", None)
-        if operation == "scan":  # DynamoDB leaves a scan's order open: only the items count
+        if operation == "scan":  # DynamoDB leaves the order of a scan and a batch open: only the items count
             page["Items"] = sorted(page["Items"], key=repr)
+        for table, items in page.get("Responses", {}).items() if operation == "batch_get_item" else ():
+            page["Responses"][table] = sorted(items, key=repr)
         pages.append(page)
         if operation != "query" or "LastEvaluatedKey" not in page or len(pages) > 40:
             return pages, None

@@ -26,7 +26,8 @@ from tally.web.aggregate.marking import Aggregator, stream_change
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
-from tally.web.aggregate.rebucket import SETTLE_MS, Rebucketer, RebucketRequests
+from tally.web.aggregate.rebucket import SETTLE_MS, Rebucketer
+from tally.web.aggregate.rebucket_requests import RebucketRequests
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import HOUR_MS, day_bounds, hours_of_day
 from tally.web.query.metrics import bounce_rate, views_per_visit, visit_duration

@@ -182,15 +182,19 @@ class DirtyMarks(DynamoTable):
         self.writes += 1
         return True
 
-    def page(self, site_id: str, after: dict[str, Any] | None, limit: int) -> tuple[list[Mark], dict[str, Any] | None]:
-        """Up to `limit` of a site's marks (days, then hours) after the key `after`, and the key to go on from."""
-        query: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True, "Limit": limit,
-                                 "KeyConditionExpression": "pk = :pk",
-                                 "ExpressionAttributeValues": {":pk": {"S": f"mark#{site_id}"}}}
-        if after is not None:
-            query["ExclusiveStartKey"] = after
+    def page(self, site_id: str, grain: Grain, before: str | None, limit: int) -> tuple[list[Mark], bool]:
+        """Up to `limit` of a site's marks of `grain`, newest first, from before the sort key `before`;
+        and whether more follow."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name, "ConsistentRead": True, "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#"},
+                                          ":b": {"S": f"{grain.value}#~"}},
+        }
+        if before is not None:
+            query["ExclusiveStartKey"] = {"pk": {"S": f"mark#{site_id}"}, "sk": {"S": before}}
         response = self.client.query(**query)
-        return [_mark(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+        return [_mark(item) for item in response.get("Items", [])], "LastEvaluatedKey" in response
 
     def postpone(self, mark: Mark, due_at_ms: int) -> None:
         # ConditionalCheckFailed: another run sealed it meanwhile, which is fine.

@@ -6,11 +6,12 @@ where they are (a query takes the ones that are also buckets of the new zone, se
 tally.web.query.range_plan) and the new zone's buckets must be sealed from the raw events.
 
 The sites service records a request before the change (`RebucketRequests.request`, through the
-`ZoneChanges` seam of tally.sites.service). The scheduled job (`Rebucketer`) walks the site's marks,
-page by page from a checkpoint kept on the request, and *carries* every mark of another zone into
-the site's zone: it marks the new zone's hours overlapping the old bucket (those that are not the
-same bucket in both zones), then the new zone's days overlapping it — hours first, so a day is
-sealed only after them — and then records on the old mark the version it carried (`DirtyMarks.carried`,
+`ZoneChanges` seam of tally.sites.service). The scheduled job (`Rebucketer`) walks the site's
+marks — days then hours, newest first (recent ranges turn cheap soonest), page by page from a
+checkpoint kept on the request — and *carries* every mark of another zone into the site's zone:
+it marks the new zone's hours overlapping the old bucket (those that are not the same bucket in
+both zones), then the new zone's days overlapping it — hours first, so a day is sealed only after
+them — and then records on the old mark the version it carried (`DirtyMarks.carried`,
 conditional on the version: a mark changed meanwhile is carried again). The sealer then seals the
 new buckets from raw events as it seals any change.
 
@@ -32,14 +33,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from tally.platform.aws import DynamoTable
 from tally.web.aggregate.marking import day_due_at, hour_due_at
 from tally.web.aggregate.marks import DirtyMarks, Mark
+from tally.web.aggregate.rebucket_requests import RebucketRequests, Request
 from tally.web.aggregate.zones import Grain, bucket_end, buckets_overlapping, same_bucket
 
-REQUESTS_PK = "rebucket"
 SETTLE_MS = 10 * 60_000
 DAY_MS = 86_400_000
 
@@ -57,85 +57,6 @@ class SiteZone(Protocol):
 
 class SiteReader(Protocol):
     def get(self, org_id: str, site_id: str) -> SiteZone | None: ...
-
-
-@dataclass(frozen=True)
-class Request:
-    """A site whose marks may lie in another zone than its own, and how far the current pass got."""
-
-    site_id: str
-    org_id: str
-    generation: int
-    requested_ms: int
-    step: int = 0
-    after: str | None = None  # sort key of the last mark the pass went through
-    carried: int = 0  # marks carried in this pass so far
-
-
-def _request(item: dict[str, Any]) -> Request:
-    return Request(site_id=item["sk"]["S"], org_id=item["org"]["S"], generation=int(item["gen"]["N"]),
-                   requested_ms=int(item["at"]["N"]), step=int(item.get("step", {"N": "0"})["N"]),
-                   after=item.get("after", {}).get("S"), carried=int(item.get("carried", {"N": "0"})["N"]))
-
-
-class RebucketRequests(DynamoTable):
-    """Requests in the rollups table, next to the marks: `pk = rebucket`, `sk = <site id>`."""
-
-    def changing(self, site: Any, timezone: str) -> None:
-        """tally.sites.service.ZoneChanges: the site is about to change zone; (re)start its re-bucketing."""
-        self.request(site.site_id, site.org_id, int(time.time() * 1000))
-
-    def request(self, site_id: str, org_id: str, now_ms: int) -> None:
-        # A new generation voids the checkpoint of a pass that is under way (it was for another zone).
-        self.client.update_item(
-            TableName=self.table_name, Key=self._key(site_id),
-            UpdateExpression="SET org = :org, #at = :at, step = :zero, carried = :zero REMOVE #after ADD gen :one",
-            ExpressionAttributeNames={"#at": "at", "#after": "after"},
-            ExpressionAttributeValues={":org": {"S": org_id}, ":at": {"N": str(now_ms)}, ":zero": {"N": "0"},
-                                       ":one": {"N": "1"}},
-        )
-
-    def pending(self, limit: int) -> list[Request]:
-        response = self.client.query(TableName=self.table_name, ConsistentRead=True, Limit=limit,
-                                     KeyConditionExpression="pk = :pk",
-                                     ExpressionAttributeValues={":pk": {"S": REQUESTS_PK}})
-        return [_request(item) for item in response.get("Items", [])]
-
-    def advance(self, request: Request, after: str | None, carried: int) -> Request | None:
-        """Keep the pass's checkpoint; None when the zone changed again or another run moved on first."""
-        names = {"#after": "after", "#step": "step"}
-        values: dict[str, Any] = {":g": {"N": str(request.generation)}, ":s": {"N": str(request.step)},
-                                  ":next": {"N": str(request.step + 1)}, ":c": {"N": str(carried)}}
-        update = "SET #step = :next, carried = :c"
-        if after is None:
-            update += " REMOVE #after"
-        else:
-            update += ", #after = :after"
-            values[":after"] = {"S": after}
-        try:
-            self.client.update_item(TableName=self.table_name, Key=self._key(request.site_id),
-                                    UpdateExpression=update, ConditionExpression="gen = :g AND #step = :s",
-                                    ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return Request(request.site_id, request.org_id, request.generation, request.requested_ms,
-                       request.step + 1, after, carried)
-
-    def finish(self, request: Request) -> bool:
-        """Remove the request, unless the zone changed again (or another run moved on) meanwhile."""
-        try:
-            self.client.delete_item(TableName=self.table_name, Key=self._key(request.site_id),
-                                    ConditionExpression="gen = :g AND #step = :s",
-                                    ExpressionAttributeNames={"#step": "step"},
-                                    ExpressionAttributeValues={":g": {"N": str(request.generation)},
-                                                               ":s": {"N": str(request.step)}})
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    @staticmethod
-    def _key(site_id: str) -> dict[str, Any]:
-        return {"pk": {"S": REQUESTS_PK}, "sk": {"S": site_id}}
 
 
 def carry(marks: DirtyMarks, mark: Mark, zone: str) -> bool:
@@ -193,9 +114,11 @@ class Rebucketer:
         zone, now = site.timezone, self.now_ms()
         oldest = now - (site.retention_days + 1) * DAY_MS  # raw events before it are gone: nothing to carry
         after, carried = request.after, request.carried
+        # Days first (carrying a day carries its hours), newest first: recent ranges are read fast soonest.
+        grain = Grain(after.split("#")[0]) if after else Grain.day
         while True:
-            key = None if after is None else {"pk": {"S": f"mark#{request.site_id}"}, "sk": {"S": after}}
-            batch, more = self.marks.page(request.site_id, key, page)
+            batch, more = self.marks.page(request.site_id, grain,
+                                          after if after and after.startswith(grain.value) else None, page)
             for mark in batch:
                 if deadline():
                     report.remaining = True
@@ -208,8 +131,10 @@ class Rebucketer:
                     carried += 1
                     report.carried += 1
                 after = f"{mark.grain.value}#{mark.start_ms:013d}"
-            if more is None:
-                break
+            if not more:
+                if grain is Grain.hour:
+                    break
+                grain = Grain.hour
             advanced = self.requests.advance(request, after, carried)
             if advanced is None:
                 return  # the zone changed again, or another run is ahead: leave the request to it

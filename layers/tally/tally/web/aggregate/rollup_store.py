@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tally.platform.aws import DynamoTable
@@ -78,16 +78,15 @@ def _conditional_put(table_name: str, item: dict[str, Any], version: int, condit
                     "ConditionExpression": condition, "ExpressionAttributeValues": {":v": {"N": str(version)}}}}
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound=tuple[int, Any, Any])
 
 
-def _transactions(entries: list[T], most: int, size: Callable[[T], int] | None = None) -> Iterator[list[T]]:
-    """`entries` in runs of at most `most` entries and TRANSACTION_BYTES (DynamoDB's limits per transaction)."""
-    weigh = size or (lambda entry: item_size(entry["Put"]["Item"]))  # type: ignore[index]
+def _transactions(entries: list[T], most: int) -> Iterator[list[T]]:
+    """(size, …) `entries` in runs of at most `most` and TRANSACTION_BYTES (DynamoDB's limits per transaction)."""
     chunk: list[T] = []
     total = 0
     for entry in entries:
-        weight = weigh(entry)
+        weight = entry[0]
         if chunk and (len(chunk) == most or total + weight > TRANSACTION_BYTES):
             yield chunk
             chunk, total = [], 0
@@ -153,20 +152,20 @@ class RollupStore(DynamoTable):
         transaction: counted exactly once, as by `write`. Raises StaleSeal when a transaction is
         refused (one of its buckets was stored meanwhile); what was written before stays valid.
         """
-        parts: list[Any] = []
-        totals: list[tuple[Rollup, Any]] = []
+        parts: list[tuple[int, Rollup, Any]] = []  # (item size, rollup, its transaction item)
+        totals: list[tuple[int, Rollup, Any]] = []
         newer_or_same = "attribute_not_exists(ver) OR ver <= :v"
         for rollup, version, minutes in sealed:
             part_items, total_item, _ = _items(rollup, minutes)
-            parts += [_conditional_put(self.table_name, item, version, newer_or_same) for item in part_items]
-            totals.append((rollup, _conditional_put(self.table_name, total_item, version,
-                                                    "(attribute_not_exists(ver) OR ver <= :v) AND "
-                                                    "attribute_not_exists(pk)")))
+            parts += [(item_size(item), rollup, _conditional_put(self.table_name, item, version, newer_or_same))
+                      for item in part_items]
+            totals.append((item_size(total_item), rollup, _conditional_put(
+                self.table_name, total_item, version, f"({newer_or_same}) AND attribute_not_exists(pk)")))
         for chunk in _transactions(parts, TRANSACTION_ITEMS):
-            self._transact(chunk)
+            self._transact(chunk, [])
         room = TRANSACTION_ITEMS - (2 if self.totals is not None else 0)  # a contribution is two items
-        for chunk in _transactions(totals, room, size=lambda entry: item_size(entry[1]["Put"]["Item"])):
-            self._transact([put for _, put in chunk] + self._contribution([rollup for rollup, _ in chunk]))
+        for chunk in _transactions(totals, room):
+            self._transact(chunk, self._contribution([rollup for _, rollup, _ in chunk]))
 
     def _contribution(self, rollups: list[Rollup]) -> list[Any]:
         """The platform totals' items for new hours: what `_put_counting_totals` adds for each, summed."""
@@ -183,12 +182,12 @@ class RollupStore(DynamoTable):
         contribution_id = f"rollups#{hashlib.sha256(names.encode()).hexdigest()[:32]}"
         return list(self.totals.contribution_items(contribution_id, contribution))
 
-    def _transact(self, items: list[Any]) -> None:
+    def _transact(self, puts: list[tuple[int, Rollup, Any]], extra: list[Any]) -> None:
         from tally.platform.aws import transact_write
 
-        if transact_write(self.client, items) is not None:
-            raise StaleSeal(f"{len(items)} items: a bucket was stored meanwhile")
-        self.write_units += 2 * sum(-(-item_size(i["Put"]["Item"]) // 1024) for i in items if "Put" in i)
+        if transact_write(self.client, [put for _, _, put in puts] + extra) is not None:
+            raise StaleSeal(f"{len(puts)} items: a bucket was stored meanwhile")
+        self.write_units += 2 * sum(-(-size // 1024) for size, _, _ in puts)  # a transaction costs double
 
     def _put(self, item: dict[str, Any], version: int) -> None:
         item["ver"] = {"N": str(version)}
