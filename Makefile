@@ -44,7 +44,7 @@ template-checks: bootstrap
 build: bootstrap  ## sam build (Docker-free: pure pip for arm64 wheels)
 	$(BIN)/sam build --build-dir .aws-sam/build
 
-bench: bootstrap build  ## measure the budgets of DESIGN.md; writes bench/results.json
+bench: bootstrap build  ## measure the budgets of docs/design.md; writes bench/results.json
 	$(BIN)/python -m tests.bench
 
 invoke: bootstrap  ## make invoke FN=<LogicalId> EVENT=events/<file>.json

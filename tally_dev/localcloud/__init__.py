@@ -1,4 +1,4 @@
-"""Tally's Docker-free local cloud, driven by template.yaml (see DESIGN.md, "The local cloud").
+"""Tally's Docker-free local cloud, driven by template.yaml (see docs/design.md, "The local cloud").
 
 moto's server (in its own process) holds every table of the template; each function runs in its own
 long-lived worker processes; aws-sam-cli's API Gateway emulator, corrected to answer like an HTTP

@@ -1,4 +1,4 @@
-"""`make bench`: measure DESIGN.md's budgets, print a table, write bench/results.json.
+"""`make bench`: measure docs/design.md's budgets, print a table, write bench/results.json.
 
 Every figure is a count (work units, read units, items) or a ratio against a baseline measured in
 the same run on the same machine, never a bare stopwatch reading compared with a constant.

@@ -1,4 +1,4 @@
-"""Ingest handler CPU per event, warm, in-process, with I/O stubbed (DESIGN.md: <= 1 ms).
+"""Ingest handler CPU per event, warm, in-process, with I/O stubbed (docs/design.md: <= 1 ms).
 
 The whole Lambda handler runs — Powertools resolver, body parsing and validation, bot check, UA
 parsing, source, page, visitor hash, raw item building — with the data stores replaced by

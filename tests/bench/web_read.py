@@ -33,7 +33,7 @@ SITE = "bench-read"
 SIZES = (1_000, 100_000, 1_000_000)
 WHY = {
     "overview": "30 day marks (1 unit) + 2 visitor spans (eventually consistent): a span's HLL grows "
-                "until it saturates, and a saturated lg_k 14 sketch (DESIGN's 2 %) is ~6 KB compressed, one "
+                "until it saturates, and a saturated lg_k 14 sketch (docs/design.md's 2 %) is ~6 KB compressed, one "
                 "read unit more than a small site's; flat from 100k on",
     "breakdown": "every day's page item holds one visitor sketch per page: read units grow with pages x "
                  "sketch size until the sketches saturate",

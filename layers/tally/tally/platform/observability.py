@@ -3,7 +3,7 @@
 Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE in
 the template; nothing here opens a connection. The tracer is built on the first traced call:
 Powertools' Tracer loads the X-Ray SDK, which imports botocore (a third of a second of CPU), and a
-handler's import should stay as lean as `import boto3` (DESIGN.md's cold-import budget). The first
+handler's import should stay as lean as `import boto3` (docs/design.md's cold-import budget). The first
 request pays it instead, at the moment it needs botocore for its own clients anyway.
 """
 

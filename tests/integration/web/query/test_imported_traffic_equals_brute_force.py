@@ -16,7 +16,7 @@ marked (raw events). Then:
    everything is resealed (the sealer's cascade included). Such a line also marks the hour before
    its own, so it counts before any reseal too: the test at the bottom pins this down.
 
-The brute force reads only the lines, with DESIGN.md's definitions and nothing from tally: a page is
+The brute force reads only the lines, with docs/design.md's definitions and nothing from tally: a page is
 `urlsplit(url).path`, a day is `zoneinfo`'s local date, visitors are distinct `visitor` ids, a visit
 is a visitor's run of lines with every gap under 1,800 s, counted on the day it starts (with its
 whole duration, even past the range); bounce: at most one interactive, non-`engagement` event;
@@ -214,7 +214,7 @@ def line_at(line_id: str, visitor: str, ts_ms: int, path: str) -> dict[str, Any]
 # -- the brute force -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Hit:
-    """One NDJSON line as DESIGN.md reads it."""
+    """One NDJSON line as docs/design.md reads it."""
 
     line_id: str
     visitor: str

@@ -1,4 +1,4 @@
-"""A brute-force oracle for DESIGN.md's metric definitions, written independently of tally.web.aggregate.
+"""A brute-force oracle for docs/design.md's metric definitions, written independently of tally.web.aggregate.
 
 It groups events by the generator's true person (not by hashed ids), splits visits at gaps of
 1,800 s or more, and counts everything by scanning — what every rollup must equal.

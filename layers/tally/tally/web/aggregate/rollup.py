@@ -1,7 +1,7 @@
 """Rollups: what a time bucket holds — additive counts and visitor sketches, total and per dimension.
 
 A bucket's rollup is a pure function of the events whose timestamp lies in it and the visits
-that start in it (DESIGN.md: a visit is counted in the bucket of its start). Rollups of finer
+that start in it (docs/design.md: a visit is counted in the bucket of its start). Rollups of finer
 buckets merge into coarser ones: counts add, visitor sketches union.
 """
 

@@ -1,6 +1,6 @@
 """Visitor counting with Apache DataSketches HLL: mergeable across buckets, exact for small counts.
 
-lg_k = 14 keeps a sketch in its exact coupon-set mode past 1,000 distinct visitors (DESIGN.md:
+lg_k = 14 keeps a sketch in its exact coupon-set mode past 1,000 distinct visitors (docs/design.md:
 exact up to 1,000, within 2 % above; dense HLL at lg_k 14 has ~0.8 % standard error). The
 extension module `_datasketches` is imported directly: the `datasketches` package's __init__
 also imports numpy, which the Lambda layer does not carry.

@@ -1,4 +1,4 @@
-"""Metrics as DESIGN.md defines them (Plausible's definitions and rounding), from merged `Stats`.
+"""Metrics as docs/design.md defines them (Plausible's definitions and rounding), from merged `Stats`.
 
 visitors: the estimate of the union of visitor sketches; visits, pageviews: counts;
 views_per_visit: pageviews / visits to 2 decimals; bounce_rate: bounced / visits in whole percent;
