@@ -2,6 +2,8 @@
 admins: theirs) and GET /api/v1/codebases/{id}/analytics/{overview,activity,ownership,branches,status}
 (org admins and that codebase's admins)."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -17,6 +19,8 @@ from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
+from tally.usage.audit import ResourceRef
+from tally.usage.wiring import audit_trail
 
 app = TallyResolver(on_unexpected=record_api_failure)
 CodebaseId = Annotated[str, Path(pattern=ID_PATTERN, description="The codebase's id.")]
@@ -27,8 +31,17 @@ MISSING = f"{NO_CODEBASE} Or it has not been mined yet."
 Document = dict[str, Any]
 
 
-def caller() -> Caller:
-    return Caller.from_event(app.current_event.raw_event)
+@contextmanager
+def audited(action: str, kind: str, resource_id: str | None = None) -> Iterator[tuple[Caller, Callable[[Any], None]]]:
+    """The caller, and a callback naming the codebase read; the read is audited as `analytics.<action>`."""
+    event = app.current_event.raw_event
+    caller = Caller.from_event(event)
+    with audit_trail().reading(event, caller, action=f"analytics.{action}",
+                               resource=ResourceRef(kind, resource_id or caller.org_id)) as read:
+        def seen(codebase: Any) -> None:
+            read.resource = ResourceRef("codebase", codebase.codebase_id, codebase.name)
+
+        yield caller, seen
 
 
 @app.get("/api/v1/analytics/summary", summary="Code analytics summary", tags=["code"],
@@ -37,28 +50,32 @@ def caller() -> Caller:
          responses={200: {"description": "The summary."}, **errors(*AUTH_ERRORS, 503)})
 @tracer.capture_method
 def summary() -> Document:
-    return analytics.summary(code_store(), export_store(), caller())
+    with audited("summary", "org") as (caller, _):
+        return analytics.summary(code_store(), export_store(), caller)
 
 
 @app.get("/api/v1/analytics/codebases", summary="Codebases with their figures", tags=["code"],
          responses={200: {"description": "The codebases the caller may see."}, **errors(*AUTH_ERRORS, 503)})
 @tracer.capture_method
 def codebases() -> Document:
-    return analytics.codebases(code_store(), export_store(), caller())
+    with audited("codebases", "org") as (caller, _):
+        return analytics.codebases(code_store(), export_store(), caller)
 
 
 @app.get("/api/v1/codebases/<codebase_id>/analytics/overview", summary="A codebase's overview", tags=["code"],
          responses={200: {"description": "overview.json"}, **errors(*AUTH_ERRORS, 404, 422, 503, e404=MISSING)})
 @tracer.capture_method
 def overview(codebase_id: CodebaseId) -> Document:
-    return analytics.export(code_store(), export_store(), caller(), codebase_id, "overview")
+    with audited("overview", "codebase", codebase_id) as (caller, seen):
+        return analytics.export(code_store(), export_store(), caller, codebase_id, "overview", seen)
 
 
 @app.get("/api/v1/codebases/<codebase_id>/analytics/activity", summary="A codebase's activity (UTC)", tags=["code"],
          responses={200: {"description": "activity.json"}, **errors(*AUTH_ERRORS, 404, 422, 503, e404=MISSING)})
 @tracer.capture_method
 def activity(codebase_id: CodebaseId) -> Document:
-    return analytics.export(code_store(), export_store(), caller(), codebase_id, "activity")
+    with audited("activity", "codebase", codebase_id) as (caller, seen):
+        return analytics.export(code_store(), export_store(), caller, codebase_id, "activity", seen)
 
 
 @app.get("/api/v1/codebases/<codebase_id>/analytics/ownership", tags=["code"],
@@ -68,8 +85,9 @@ def activity(codebase_id: CodebaseId) -> Document:
                     **errors(*AUTH_ERRORS, 404, 422, 503, e404=MISSING)})
 @tracer.capture_method
 def ownership(codebase_id: CodebaseId, cursor: Cursor = None, limit: Limit = analytics.DEFAULT_PAGE) -> Document:
-    return analytics.paged(code_store(), export_store(), caller(), codebase_id, "ownership", "contributors",
-                           cursor, limit)
+    with audited("ownership", "codebase", codebase_id) as (caller, seen):
+        return analytics.paged(code_store(), export_store(), caller, codebase_id, "ownership", "contributors",
+                               cursor, limit, seen)
 
 
 @app.get("/api/v1/codebases/<codebase_id>/analytics/branches", tags=["code"],
@@ -78,7 +96,9 @@ def ownership(codebase_id: CodebaseId, cursor: Cursor = None, limit: Limit = ana
                     **errors(*AUTH_ERRORS, 404, 422, 503, e404=MISSING)})
 @tracer.capture_method
 def branches(codebase_id: CodebaseId, cursor: Cursor = None, limit: Limit = analytics.DEFAULT_PAGE) -> Document:
-    return analytics.paged(code_store(), export_store(), caller(), codebase_id, "branches", "branches", cursor, limit)
+    with audited("branches", "codebase", codebase_id) as (caller, seen):
+        return analytics.paged(code_store(), export_store(), caller, codebase_id, "branches", "branches", cursor,
+                               limit, seen)
 
 
 @app.get("/api/v1/codebases/<codebase_id>/analytics/status", summary="A codebase's mining status", tags=["code"],
@@ -87,7 +107,8 @@ def branches(codebase_id: CodebaseId, cursor: Cursor = None, limit: Limit = anal
          responses={200: {"description": "status.json"}, **errors(*AUTH_ERRORS, 404, 422, 503, e404=MISSING)})
 @tracer.capture_method
 def status(codebase_id: CodebaseId) -> Document:
-    return analytics.export(code_store(), export_store(), caller(), codebase_id, "status")
+    with audited("status", "codebase", codebase_id) as (caller, seen):
+        return analytics.export(code_store(), export_store(), caller, codebase_id, "status", seen)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -117,3 +117,18 @@ def test_removing_a_codebase_removes_its_exports_and_its_rows_in_the_org_files(o
     left = boto3.client("s3").list_objects_v2(Bucket=code.bucket, Prefix=f"orgs/demo/analytics/{a}/")
     assert left.get("KeyCount", 0) == 0
     assert code_store().get("demo", a) is None
+
+
+def test_every_read_is_audited_with_its_codebase_and_result(org, aws):
+    from tests.integration.usage.test_audit import audit_rows
+
+    code, a, b = org
+    alice = {"role": "viewer", "user": "alice"}
+    read(code, f"/api/v1/codebases/{a}/analytics/overview", **alice)
+    read(code, f"/api/v1/codebases/{b}/analytics/branches", **alice)
+    read(code, "/api/v1/analytics/summary", **alice)
+    rows = {row["action"]: row for row in audit_rows(aws, "demo", "alice")}
+    assert rows["analytics.overview"]["resource"] == {"kind": "codebase", "id": a, "name": "alpha"}
+    assert rows["analytics.overview"]["result"] == "ok"
+    assert (rows["analytics.branches"]["resource"]["id"], rows["analytics.branches"]["result"]) == (b, "forbidden")
+    assert rows["analytics.summary"]["resource"] == {"kind": "org", "id": "demo", "name": None}

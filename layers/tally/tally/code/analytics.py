@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from tally.code.access import codebase_for, visible_codebases
 from tally.code.exports import STATUS, ExportStore, codebase_key, org_key
+from tally.code.model import Codebase
 from tally.code.orgfiles import CODEBASES_LIST, ORG_SUMMARY, summarise
 from tally.code.store import DynamoCodeStore
 from tally.platform.caller import Caller
@@ -48,9 +50,12 @@ def codebases(store: DynamoCodeStore, exports: ExportStore, caller: Caller) -> D
     return {"org_id": caller.org_id, "codebases": listed}
 
 
-def export(store: DynamoCodeStore, exports: ExportStore, caller: Caller, codebase_id: str, name: str) -> Document:
-    """overview, activity or status of a codebase the caller administers."""
-    codebase_for(store, caller, codebase_id)
+def export(store: DynamoCodeStore, exports: ExportStore, caller: Caller, codebase_id: str, name: str,
+           seen: Callable[[Codebase], None] | None = None) -> Document:
+    """overview, activity or status of a codebase the caller administers (`seen` is told which)."""
+    codebase = codebase_for(store, caller, codebase_id)
+    if seen is not None:
+        seen(codebase)
     document = exports.document(codebase_key(caller.org_id, codebase_id, name))
     if document is None:
         raise NotFound(NOT_MINED if name != STATUS else "The codebase has never been mined.")
@@ -58,9 +63,9 @@ def export(store: DynamoCodeStore, exports: ExportStore, caller: Caller, codebas
 
 
 def paged(store: DynamoCodeStore, exports: ExportStore, caller: Caller, codebase_id: str, name: str,
-          list_field: str, cursor: str | None, limit: int) -> Document:
+          list_field: str, cursor: str | None, limit: int, seen: Callable[[Codebase], None] | None = None) -> Document:
     """ownership (contributors) or branches (branches), one page of the list at a time."""
-    document = export(store, exports, caller, codebase_id, name)
+    document = export(store, exports, caller, codebase_id, name, seen)
     version = str(document.get("head_sha") or document.get("mined_at") or "")[:12]
     start = decode_cursor(cursor, version) if cursor else 0
     rows = list(document.get(list_field) or [])
