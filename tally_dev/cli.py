@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -75,12 +76,14 @@ def _dev(args: argparse.Namespace) -> int:
 
     progress = Progress()
     log: TextIO | None = None if args.verbose else log_path(args.port).open("w", buffering=1)
+    stopping = threading.Event()
 
     def access_log(line: str) -> None:
         print(line, file=log or sys.stderr, flush=True)
 
     def work(cloud: LocalCloud) -> None:
         from tally_dev.demo import load_demo_data
+        from tally_dev.demo_background import DemoContext, start_after_ready
 
         demo = load_demo_data(cloud)
         if args.demo_days > 0:
@@ -90,13 +93,19 @@ def _dev(args: argparse.Namespace) -> int:
         cloud.warm_up()
         progress.done()
         _announce(cloud, demo, log)
+        # ready: the demo's extras (tally_dev/demo_background.py) run from here on, in the background
+        start_after_ready(DemoContext(cloud, demo, say=access_log, stopping=stopping))
+
+    def stop() -> None:
+        stopping.set()
+        progress.say("Stopping the local cloud ...")
 
     cloud = LocalCloud(port=args.port, host=args.host, log=log, schedules=False, accelerate=args.accelerate,
                        access_log=access_log)
     starting = f"Starting Tally's local cloud on {args.host}:{args.port} ..."
     try:
         run_until_signalled(cloud, work, starting=lambda: progress.step(starting),
-                            stopping=lambda: progress.say("Stopping the local cloud ..."))
+                            stopping=stop)
     except PortInUse as error:
         progress.say(str(error))
         return 1
