@@ -5,6 +5,7 @@
     tally token --org ORG --role ROLE [--user U]  a bearer token for the local cloud
     tally invoke LOGICAL_ID EVENT_FILE            one function, one event (`make invoke`)
     tally openapi [--write | --check]             generate / check the committed OpenAPI document
+    tally mine PATH_OR_URL --out DIR [--branch B] the code-analytics JSON files of a repository
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--write", action="store_true", help="write the document")
     mode.add_argument("--check", action="store_true", help="fail when the document is out of date (default)")
     openapi.set_defaults(run=_openapi)
+
+    mine = commands.add_parser("mine", help="mine a git repository (path or URL) into the code-analytics JSON files")
+    mine.add_argument("source", metavar="PATH_OR_URL")
+    mine.add_argument("--out", required=True, type=Path, metavar="DIR", help="where to write the JSON files")
+    mine.add_argument("--branch", help="the default branch (default: the repository's HEAD)")
+    mine.add_argument("--name", help="the full name shown in the overview (default: owner/name from the source)")
+    mine.add_argument("--cache", type=Path, metavar="FILE",
+                      help="an incremental cache: read when it exists, written after (re-mines only new commits)")
+    mine.set_defaults(run=_mine)
 
     args = parser.parse_args(argv)
     return int(args.run(args))
@@ -192,6 +202,12 @@ def _invoke(args: argparse.Namespace) -> int:
         invocation = cloud.invoke(args.logical_id, event)
     print(json.dumps(invocation.result(), indent=2))
     return 0 if invocation.ok else 1
+
+
+def _mine(args: argparse.Namespace) -> int:
+    from tally_dev.mine import mine
+
+    return mine(args.source, args.out, branch=args.branch, name=args.name, cache_file=args.cache)
 
 
 def _openapi(args: argparse.Namespace) -> int:
