@@ -163,7 +163,7 @@ def test_every_table_keeps_its_data_safe(logical_id):
 
 
 def test_tables_whose_data_expires_have_ttl():
-    for logical_id in ("OpsTable",):
+    for logical_id in ("OpsTable", "UsageTable"):
         ttl = TEMPLATE["Resources"][logical_id]["Properties"]["TimeToLiveSpecification"]
         assert ttl == {"AttributeName": "expires_at", "Enabled": True}
 
