@@ -48,10 +48,10 @@ def list_keys() -> ApiKeyList:
 @app.delete("/api/v1/keys/<key_id>", summary="Revoke an API key", tags=["keys"], status_code=204,
             description="The key is refused from then on: at once by a fresh lookup, and within the authorizer's "
                         "cache lifetime (`API_KEY_CACHE_S`, 60 s) by a container that accepted it just before.",
-            responses={204: {"description": "Revoked."},
+            responses={204: {"description": "Revoked: no body.", "content": {}},
                        **errors(*AUTH_ERRORS, 404, 422, e404="No such key in the caller's organisation.")})
 @tracer.capture_method
-def revoke_key(key_id: KeyId) -> Response[None]:
+def revoke_key(key_id: KeyId):  # no return annotation: a 204 has no body to document
     keys.revoke_key(api_key_store(), admin(), key_id)
     metrics.add_metric(name="ApiKeyRevoked", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
