@@ -13,11 +13,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from tally.code.mining.repository import RepositoryIncomplete, UnknownBranch
+from tally.code.mining.repository import RepositoryIncomplete, UnknownBranch, clone_bare
 from tally.code.mining.run import PHASES, Limits, MineRequest, Progress, StepOutcome, deadline_rule, run_step
+from tally.code.mining.status import status_document
 
-__all__ = ["PHASES", "MineRequest", "Progress", "RepositoryIncomplete", "StepOutcome", "UnknownBranch",
-           "mine_all", "mine_step"]
+__all__ = ["PHASES", "Limits", "MineRequest", "Progress", "RepositoryIncomplete", "StepOutcome", "UnknownBranch",
+           "clone_bare", "mine_all", "mine_step", "status_document"]
 
 
 def mine_step(request: MineRequest, *, checkpoint: dict[str, Any] | None, cache: dict[str, Any] | None,

@@ -28,6 +28,15 @@ def open_repository(path: str) -> pygit2.Repository:
     return repo
 
 
+def clone_bare(url: str, path: str) -> str:
+    """A bare clone of `url` into `path` (the CLI's; cloud runs fetch through codeapi's checked client)."""
+    try:
+        pygit2.clone_repository(url, path, bare=True)
+    except READ_ERRORS as error:
+        raise RepositoryIncomplete(f"cannot clone {url}: {error}") from error
+    return path
+
+
 def branch_refs(repo: pygit2.Repository) -> dict[str, str]:
     """Branch name → reference name: local branches, else the `origin` remote's (a plain clone)."""
     found: dict[str, str] = {}

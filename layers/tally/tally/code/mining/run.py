@@ -102,6 +102,7 @@ class _Step:
         state = dict(checkpoint) if checkpoint and checkpoint.get("version") == VERSION else None
         if state is None:
             state = self._timed("scan", None, self._scan)
+            self.units = 1
         else:
             state["records"] = dict(state["records"])
             state["blame_done"] = dict(state["blame_done"])
