@@ -150,6 +150,8 @@ def _announce(cloud: LocalCloud, demo: DemoData, log: TextIO | None) -> None:
         f"  Logs:      {log.name if log is not None else 'this terminal (--verbose)'}",
         f"  Dashboard: {dashboard_url(cloud.url, viewer)}",
         "             (the demo site's last 30 days, signed in as the demo org's viewer)",
+        f"  Sites:     {cloud.url}/sites#token={demo.token('demo', 'org_admin')}",
+        "             (add a website and get its snippet, signed in as the demo org's admin)",
         f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",
         f"  DynamoDB:  {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
         "",
