@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from tally.sites.domain import MAX_INPUT_LENGTH, normalise_domain
 from tally.sites.timezones import DEFAULT_TIMEZONE, canonical_timezone
@@ -71,9 +72,10 @@ class SitePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    domain: Domain | None = None
-    timezone: TimeZoneName | None = None
-    retention_days: RetentionDays | None = None
+    # Each may be left out, never sent as null: the schema says so (SkipJsonSchema), the validator too.
+    domain: Domain | SkipJsonSchema[None] = None
+    timezone: TimeZoneName | SkipJsonSchema[None] = None
+    retention_days: RetentionDays | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:

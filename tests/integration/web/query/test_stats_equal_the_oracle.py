@@ -204,7 +204,7 @@ def test_another_orgs_site_is_404_and_invalid_ranges_are_422(stats_env):
     status, body = get(f"/api/v1/sites/{site}/stats/breakdown", "org-owner", property="shoe_size")
     assert status == 422 and "property" in body["error"]["message"]
     status, body = get(f"/api/v1/sites/{site}/stats/realtime", "org-owner")
-    assert status == 200 and body == {"site_id": site, "visitors": 0, "pages": []}
+    assert status == 200 and body == {"site_id": site, "visitors": 0, "pages": [], "complete": True, "pending": None}
 
 
 def test_realtime_counts_visitors_of_the_last_5_minutes_on_their_latest_page(stats_env):

@@ -15,6 +15,7 @@ from tally.web.aggregate.zones import HOUR_MS
 from tally.web.query.completeness import completeness
 from tally.web.query.range_plan import RangePlan
 from tally.web.query.reader import StatsSources
+from tally.web.query.service import REALTIME_MS, realtime
 
 TZ = "Asia/Kolkata"  # half-hour offset: site hours are not UTC hours
 START = 1_700_000_000_000 - 1_700_000_000_000 % HOUR_MS + HOUR_MS // 2  # a Kolkata hour start
@@ -27,8 +28,9 @@ class FakeRaw:
     def __init__(self, events: list[RawEvent]) -> None:
         self.events = sorted(events, key=lambda e: e.sort_key)
 
-    def window(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
-        return iter([e for e in self.events if start_ms <= e.ts_ms < end_ms])
+    def window(self, site_id: str, start_ms: int, end_ms: int, *, newest_first: bool = False) -> Iterator[RawEvent]:
+        found = [e for e in self.events if start_ms <= e.ts_ms < end_ms]
+        return iter(reversed(found) if newest_first else found)
 
 
 events_strategy = st.lists(
@@ -77,3 +79,25 @@ def test_raw_reads_stop_when_the_querys_time_for_them_is_spent():
     counted = sum(p.totals.pageviews for p in pieces)
     assert 0 < counted < 100 and sources.pending  # the newest hours, and the rest named as pending
     assert counted == sum(1 for e in events if not any(a <= e.ts_ms < b for a, b in sources.pending))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, REALTIME_MS), st.sampled_from(["a", "b", "c", "d", "e"]),
+                          st.sampled_from(["/", "/x", "/y"])), max_size=60), st.integers(0, 40))
+def test_realtime_reads_at_most_the_bound_newest_first_and_names_the_rest_pending(drawn, limit):
+    now = START + REALTIME_MS
+    events = [RawEvent(f"e{i}", "s", START + offset, "pageview", visitor, page)
+              for i, (offset, visitor, page) in enumerate(drawn)]
+    sources = StatsSources(marks=None, rollups=None, raw=FakeRaw(events),  # type: ignore[arg-type]
+                           now_ms=lambda: now, raw_limit=limit)
+    answer = realtime(sources, "s")
+    assert sources.raw_events_read <= limit
+    assert answer.complete is (len(events) <= limit)
+    read_from = max((b for _, b in sources.pending), default=START)  # pending: [START, oldest read + 1)
+    newer = {e.visitor for e in events if e.ts_ms >= read_from}
+    at_the_edge = {e.visitor for e in events if e.ts_ms >= read_from - 1}
+    assert len(newer) <= answer.visitors <= len(at_the_edge)  # the newest visitors, never a guess
+    if answer.complete:
+        assert answer.visitors == len({e.visitor for e in events})
+    else:
+        assert answer.pending is not None and answer.pending.spans[0].date_from.timestamp() * 1000 == START

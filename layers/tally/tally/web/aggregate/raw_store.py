@@ -112,13 +112,13 @@ class RawEventStore(DynamoTable):
         self.write_units += sum(_write_units(i) for i in items)
         return written
 
-    def window(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
-        """Events of a site with start_ms <= ts < end_ms, in time order."""
-        hour = start_ms - start_ms % HOUR_MS
-        while hour < end_ms:
+    def window(self, site_id: str, start_ms: int, end_ms: int, *, newest_first: bool = False) -> Iterator[RawEvent]:
+        """Events of a site with start_ms <= ts < end_ms, in time order (or the reverse), page by page."""
+        hours = list(range(start_ms - start_ms % HOUR_MS, end_ms, HOUR_MS))
+        for hour in reversed(hours) if newest_first else hours:
             paginator = self.client.get_paginator("query")
             for page in paginator.paginate(
-                TableName=self.table_name, ConsistentRead=True,
+                TableName=self.table_name, ConsistentRead=True, ScanIndexForward=not newest_first,
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
                 ExpressionAttributeValues={":pk": {"S": partition(site_id, hour)},
                                            ":a": {"S": f"{max(start_ms, hour):013d}#"},
@@ -128,7 +128,6 @@ class RawEventStore(DynamoTable):
                 self.read_units += query_read_units(items)
                 for item in items:
                     yield from_item(item)
-            hour += HOUR_MS
 
 
 def _write_units(item: dict[str, Any]) -> float:

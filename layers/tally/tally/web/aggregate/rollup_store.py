@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tally.platform.aws import DynamoTable
@@ -313,13 +313,17 @@ class RollupStore(DynamoTable):
                        _stats_from(i["vals"]["M"]["all"])) for i in self._query(pk, TOTAL, start_ms, end_ms)]
 
     def read_minutes(self, site_id: str, hour_start_ms: int, hour_end_ms: int, *,
-                     hours: set[int] | None = None) -> list[Rollup]:
-        """The minutes packed under the hours starting in [hour_start_ms, hour_end_ms) (only `hours`, when given)."""
+                     hours: Mapping[int, int] | None = None) -> list[Rollup]:
+        """The minutes packed under the hours starting in [hour_start_ms, hour_end_ms); with `hours`
+        (start -> end), only those hours' and only the minutes within each hour's extent (an hour of
+        another zone may share the start and differ in length)."""
         pk = f"{site_id}#{Grain.minute.value}"
         minutes = []
         for item in self._query(pk, MINUTES, hour_start_ms, hour_end_ms):
-            if hours is not None and int(item["sk"]["S"].split("#")[1]) not in hours:
+            hour = int(item["sk"]["S"].split("#")[1])
+            if hours is not None and hour not in hours:
                 continue
             for start, stats in item["vals"]["M"].items():
-                minutes.append(Rollup(site_id, Grain.minute, int(start), int(start) + 60_000, _stats_from(stats)))
+                if hours is None or int(start) < hours[hour]:
+                    minutes.append(Rollup(site_id, Grain.minute, int(start), int(start) + 60_000, _stats_from(stats)))
         return sorted(minutes, key=lambda r: r.start_ms)

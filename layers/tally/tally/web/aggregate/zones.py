@@ -40,12 +40,43 @@ def minute_start(ts_ms: int) -> int:
     return ts_ms - ts_ms % MINUTE_MS
 
 
+def offset_ms(ts_ms: int, tz: str) -> int:
+    """The zone's UTC offset at `ts_ms`."""
+    return int(to_utc(ts_ms).astimezone(zone(tz)).utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=65536)
+def _offset_cached(ts_ms: int, tz: str) -> int:
+    return offset_ms(ts_ms, tz)
+
+
+def _transition(after_ms: int, before_ms: int, tz: str) -> int:
+    """The instant in (after_ms, before_ms] at which the offset becomes the one of `before_ms`
+    (offsets change on whole minutes; exactly one change lies between the two)."""
+    lo, hi = after_ms, before_ms  # offset(lo) differs from offset(hi)
+    target = offset_ms(hi, tz)
+    while hi - lo > MINUTE_MS:
+        mid = lo + (hi - lo) // 2
+        mid -= mid % MINUTE_MS
+        if mid <= lo:
+            mid = lo + MINUTE_MS
+        if offset_ms(mid, tz) == target:
+            hi = mid
+        else:
+            lo = mid
+    return hi - hi % MINUTE_MS if hi % MINUTE_MS else hi
+
+
 def hour_start(ts_ms: int, tz: str) -> int:
-    """Start (UTC ms) of the site-local hour containing `ts_ms`."""
-    local = to_utc(ts_ms).astimezone(zone(tz))
-    offset_ms = int(local.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+    """Start (UTC ms) of the site-local hour containing `ts_ms`: the run of instants sharing its local
+    date, hour and UTC offset (a repeated hour is two buckets; an hour cut by a DST change that is
+    not a whole hour — Lord Howe's 30 minutes — is the part of it the wall clock shows)."""
+    offset = _offset_cached(ts_ms - ts_ms % MINUTE_MS, tz)
     # Local wall-clock hours start where (utc + offset) is a whole hour; offsets are whole minutes.
-    return ts_ms - (ts_ms + offset_ms) % HOUR_MS
+    start = ts_ms - (ts_ms + offset) % HOUR_MS
+    if _offset_cached(start, tz) != offset:  # the offset changed within the hour: it starts there
+        start = _transition(start, ts_ms - ts_ms % MINUTE_MS, tz)
+    return start
 
 
 def day_of(ts_ms: int, tz: str) -> date:
@@ -90,11 +121,13 @@ def bucket_end(grain: Grain, start_ms: int, tz: str) -> int:
 
 
 def _next_hour(start_ms: int, tz: str) -> int:
-    """The next local hour boundary after `start_ms` (usually +1 h; zones at odd offsets differ at DST)."""
-    candidate = start_ms + HOUR_MS
-    # A DST change of 30 minutes (Lord Howe) can put the next boundary half an hour earlier or later.
-    aligned = hour_start(candidate, tz)
-    return aligned if aligned > start_ms else candidate
+    """The next local hour boundary after `start_ms`: the next whole wall-clock hour, or a change of
+    offset before it (usually +1 h; 30 minutes either way at Lord Howe's DST changes)."""
+    offset = _offset_cached(start_ms, tz)
+    candidate = start_ms + HOUR_MS - (start_ms + offset) % HOUR_MS
+    if _offset_cached(candidate - MINUTE_MS, tz) != offset:  # the offset changes before that hour ends
+        return _transition(start_ms, candidate - MINUTE_MS, tz)
+    return candidate
 
 
 def hours_of_day(day: date, tz: str) -> list[int]:

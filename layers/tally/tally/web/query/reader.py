@@ -118,15 +118,23 @@ class StatsSources:
         sketch_days = self._visitors_from_spans(site_id, site_tz, plan, total)
         from_rollups.update(start for start, _ in plan.days if start not in sketch_days)
         wanted = [span for span in plan.days if span[0] in from_rollups]
+        unread = set(wanted)
         for run_start, run_end in join_adjacent(wanted):
             for rollup in self.rollups.read_totals(site_id, Grain.day, run_start, run_end):
-                if rollup.start_ms not in from_rollups:
-                    continue
+                if (rollup.start_ms, rollup.end_ms) not in unread:
+                    continue  # not wanted, or another zone's day of the same start and another length
+                unread.discard((rollup.start_ms, rollup.end_ms))
                 if plan.day_marks[rollup.start_ms].counts is None:
                     total.merge(rollup.totals)
                 else:
                     total.visitors.merge(rollup.totals.visitors)
-        rest = RangePlan(plan.start_ms, plan.end_ms, hours=plan.hours, raw=plan.raw)
+        # A day whose stored rollup is missing or of another extent: its counters are in, not its visitors
+        for day_start, _ in unread:
+            counts = plan.day_marks[day_start].counts
+            if counts is not None:  # taken back: the day is read raw below, counters and all
+                pageviews, events, visits, bounces, duration_ms = (-n for n in counts[:5])
+                total.merge(Stats(pageviews, events, visits, bounces, duration_ms))
+        rest = RangePlan(plan.start_ms, plan.end_ms, hours=plan.hours, raw=join_adjacent([*plan.raw, *unread]))
         for piece in self.pieces(site_id, site_tz, rest, dimensions=False):
             total.merge(piece.totals)
         return total
@@ -173,11 +181,18 @@ class StatsSources:
 
         dimensions = dimensions or only is not None
         pieces: list[Rollup] = []
+        unread: set[tuple[int, int]] = set()
         for grain, spans in ((Grain.day, plan.days), (Grain.hour, plan.hours)):
-            wanted = {start for start, _ in spans}
+            wanted = set(spans)
             for run_start, run_end in join_adjacent(spans):
-                pieces.extend(r for r in read(site_id, grain, run_start, run_end) if r.start_ms in wanted)
-        for run_start, run_end in self._raw_chunks(plan.raw, site_tz):
+                for rollup in read(site_id, grain, run_start, run_end):
+                    # only a stored bucket of the planned extent: another zone's bucket may share its
+                    # start and differ in length (Kolkata's and Lord Howe's hour at a 30-minute DST shift)
+                    if (rollup.start_ms, rollup.end_ms) in wanted:
+                        pieces.append(rollup)
+                        wanted.discard((rollup.start_ms, rollup.end_ms))
+            unread |= wanted
+        for run_start, run_end in self._raw_chunks(join_adjacent([*plan.raw, *unread]), site_tz):
             pieces.extend(self._bounded(run_start, run_end, lambda a, b: self._raw_run(site_id, site_tz, a, b,
                                                                                         dimensions)))
         return sorted(pieces, key=lambda r: r.start_ms)
@@ -185,9 +200,11 @@ class StatsSources:
     def minute_pieces(self, site_id: str, site_tz: str, plan: RangePlan) -> list[Rollup]:
         """Totals per minute: the packed minute rollups of sealed hours, raw events elsewhere (no days)."""
         pieces: list[Rollup] = []
-        wanted = {start for start, _ in plan.hours}  # not the minutes packed under another zone's hours
+        # not the minutes packed under another zone's hours, nor those of another zone's hour of the
+        # same start and another length: each sealed hour's own minutes only
+        extents = dict(plan.hours)
         for run_start, run_end in join_adjacent(plan.hours):
-            pieces.extend(self.rollups.read_minutes(site_id, run_start, run_end, hours=wanted))
+            pieces.extend(self.rollups.read_minutes(site_id, run_start, run_end, hours=extents))
         for run_start, run_end in self._raw_chunks(plan.raw, site_tz):
             pieces.extend(self._bounded(run_start, run_end, lambda a, b: self._raw_run(site_id, site_tz, a, b, False,
                                                                                         minutes=True)))
@@ -218,8 +235,19 @@ class StatsSources:
             self.pending.append((start, end))
             return []
 
-    def _window(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
-        for event in self.raw.window(site_id, start_ms, end_ms):
+    def recent(self, site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
+        """The raw events of [start_ms, end_ms), newest first, within the query's raw read bound; when
+        the bound stops the read, the span not read ([start_ms, the oldest instant read]) is pending."""
+        oldest = end_ms
+        try:
+            for event in self._window(site_id, start_ms, end_ms, newest_first=True):
+                oldest = event.ts_ms
+                yield event
+        except RawReadLimit:
+            self.pending.append((start_ms, oldest + 1))
+
+    def _window(self, site_id: str, start_ms: int, end_ms: int, *, newest_first: bool = False) -> Iterator[RawEvent]:
+        for event in self.raw.window(site_id, start_ms, end_ms, newest_first=newest_first):
             if self.raw_limit is not None and self.raw_events_read >= self.raw_limit:
                 raise RawReadLimit
             if self.read_until is not None and self.clock() > self.read_until:
@@ -246,3 +274,4 @@ class StatsSources:
                 yield compute_rollup(site_id, Grain.minute if minutes else Grain.hour, piece, piece_end, in_piece,
                                      starting, with_dimensions=dimensions)
             piece = piece_end
+

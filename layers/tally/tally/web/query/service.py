@@ -116,7 +116,7 @@ class RealtimePage(BaseModel):
     visitors: int
 
 
-class Realtime(BaseModel):
+class Realtime(Completeness):
     site_id: str
     visitors: int = Field(description="Distinct visitors with an event in the last 5 minutes.")
     pages: list[RealtimePage] = Field(description="Where they are: each visitor's latest page, most visitors first.")
@@ -382,7 +382,9 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
 def realtime(sources: StatsSources, site_id: str, *, max_pages: int = 20) -> Realtime:
     now = sources.now_ms()
     latest: dict[str, tuple[int, str]] = {}
-    for event in sources.raw.window(site_id, now - REALTIME_MS, now + 1):
+    # newest first within the raw read bound: past it, the visitors seen last are counted (each on
+    # its latest page) and the older rest of the 5 minutes is named pending
+    for event in sources.recent(site_id, now - REALTIME_MS, now + 1):
         if event.visitor not in latest or latest[event.visitor][0] <= event.ts_ms:
             latest[event.visitor] = (event.ts_ms, event.page)
     pages: dict[str, int] = {}
@@ -390,4 +392,5 @@ def realtime(sources: StatsSources, site_id: str, *, max_pages: int = 20) -> Rea
         pages[page] = pages.get(page, 0) + 1
     ordered = sorted(pages.items(), key=lambda item: (-item[1], item[0]))[:max_pages]
     return Realtime(site_id=site_id, visitors=len(latest),
-                    pages=[RealtimePage(page=p, visitors=n) for p, n in ordered])
+                    pages=[RealtimePage(page=p, visitors=n) for p, n in ordered],
+                    **completeness(sources.pending))  # open minutes: nothing to ask the sealer for
