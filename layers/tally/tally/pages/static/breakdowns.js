@@ -15,6 +15,7 @@
     visitors: {label: 'Visitors', format: T.formatCount},
     pageviews: {label: 'Pageviews', format: T.formatCount},
     events: {label: 'Events', format: T.formatCount},
+    conversion_rate: {label: 'CR', format: function (v) { return v + '%'; }},
     visits: {label: 'Visits', format: T.formatCount},
     bounce_rate: {label: 'Bounce', format: function (v) { return v + '%'; }},
     visit_duration: {label: 'Duration', format: T.formatDuration},
