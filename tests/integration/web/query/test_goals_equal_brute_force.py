@@ -1,6 +1,7 @@
 """Goals through the stats API equal a brute force over the imported lines: unique conversions,
 total conversions and conversion rate = unique converters / visitors of the period; never `pageview`
-or `engagement`. Lines go through the real import handler; the query reads them (raw and marked)."""
+or `engagement`. Imported lines' optional `country` is counted as given. Lines go through the real
+import handler; the query reads them (raw and marked)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def traffic(seed: int) -> list[dict]:
         at = NOW - timedelta(hours=3, minutes=rng.randrange(120))
         name = rng.choice(["pageview"] * 5 + ["Signup", "Download", "engagement"])
         line = {"id": f"g{seed}-{i}", "timestamp": at.isoformat(), "name": name, "visitor": visitor,
-                "url": f"https://goals.example/{rng.choice(['', 'pricing', 'docs'])}"}
+                "url": f"https://goals.example/{rng.choice(['', 'pricing', 'docs'])}",
+                "country": ["de", "US", "FR"][int(visitor.split("-")[1]) % 3]}  # the import's optional country
         if name == "Signup":
             line["props"] = {"plan": rng.choice(["free", "pro"])}
         lines.append(line)
@@ -58,3 +60,11 @@ def test_each_goals_conversion_rate_equals_a_brute_force_count(web_env, site):  
     assert {row["value"]: row["events"] for row in plans["results"]} == {
         plan: sum(1 for line in signups if line["props"]["plan"] == plan) for plan in {"free", "pro"}
         if any(line["props"]["plan"] == plan for line in signups)}
+
+    status, countries = get(f"/api/v1/sites/{s.site_id}/stats/breakdown", "org-goals", period="day",
+                            date=NOW.date().isoformat(), property="country")
+    by_country: dict[str, set[str]] = {}
+    for line in day:
+        by_country.setdefault(line["country"].upper(), set()).add(line["visitor"])
+    assert {row["value"]: row["visitors"] for row in countries["results"]} == {
+        country: len(people) for country, people in by_country.items()}
