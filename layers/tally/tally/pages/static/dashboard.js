@@ -53,7 +53,10 @@
       {label: 'OS', property: 'os', column: 'Operating system', columns: ['visitors', 'visits']},
     ]},
     {id: 'goals', title: 'Goals', tabs: [
-      {label: 'Goals', property: 'goal', column: 'Goal', columns: ['visitors', 'events', 'conversion_rate']},
+      {label: 'Goals', property: 'goal', column: 'Goal', columns: ['visitors', 'events', 'conversion_rate'],
+        labels: {visitors: 'Uniques', events: 'Total'},
+        titles: {visitors: 'Unique conversions: visitors who completed the goal', events: 'Total conversions',
+          conversion_rate: 'Conversion rate: unique conversions / visitors of the period'}},
     ]},
   ];
 
