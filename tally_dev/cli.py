@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -85,12 +86,14 @@ def _dev(args: argparse.Namespace) -> int:
 
     progress = Progress()
     log: TextIO | None = None if args.verbose else log_path(args.port).open("w", buffering=1)
+    stopping = threading.Event()
 
     def access_log(line: str) -> None:
         print(line, file=log or sys.stderr, flush=True)
 
     def work(cloud: LocalCloud) -> None:
         from tally_dev.demo import load_demo_data
+        from tally_dev.demo_background import DemoContext, start_after_ready
 
         demo = load_demo_data(cloud)
         if args.demo_days > 0:
@@ -100,13 +103,19 @@ def _dev(args: argparse.Namespace) -> int:
         cloud.warm_up()
         progress.done()
         _announce(cloud, demo, log)
+        # ready: the demo's extras (tally_dev/demo_background.py) run from here on, in the background
+        start_after_ready(DemoContext(cloud, demo, say=access_log, stopping=stopping))
+
+    def stop() -> None:
+        stopping.set()
+        progress.say("Stopping the local cloud ...")
 
     cloud = LocalCloud(port=args.port, host=args.host, log=log, schedules=False, accelerate=args.accelerate,
                        access_log=access_log)
     starting = f"Starting Tally's local cloud on {args.host}:{args.port} ..."
     try:
         run_until_signalled(cloud, work, starting=lambda: progress.step(starting),
-                            stopping=lambda: progress.say("Stopping the local cloud ..."))
+                            stopping=stop)
     except PortInUse as error:
         progress.say(str(error))
         return 1
@@ -141,6 +150,8 @@ def _announce(cloud: LocalCloud, demo: DemoData, log: TextIO | None) -> None:
         f"  Logs:      {log.name if log is not None else 'this terminal (--verbose)'}",
         f"  Dashboard: {dashboard_url(cloud.url, viewer)}",
         "             (the demo site's last 30 days, signed in as the demo org's viewer)",
+        f"  Sites:     {cloud.url}/sites#token={demo.token('demo', 'org_admin')}",
+        "             (add a website and get its snippet, signed in as the demo org's admin)",
         f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",
         f"  DynamoDB:  {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
         "",
