@@ -141,11 +141,11 @@ class Sweep:
         for step, sha in enumerate(self.order):
             if not pending:
                 break
+            if step % 64 == 0 and time.monotonic() >= deadline:
+                raise OutOfTime
             here = pending.pop(sha, None)
             if not here:
                 continue
-            if step % 64 == 0 and time.monotonic() >= deadline:
-                raise OutOfTime
             commit = self.repo[sha].peel(pygit2.Commit)
             for path in self._maybe_changed(commit, here):
                 entries = here.pop(path)
