@@ -177,3 +177,21 @@ def test_a_blame_batch_that_runs_out_of_time_is_retried_smaller(sample, monkeypa
                            stop=lambda _: False, limits=Limits(workers=1))
     assert calls[1] == calls[0] // 2  # the next step blamed half the batch at a time
     assert comparable(outcome) == comparable(whole)
+
+
+def test_a_run_whose_head_vanished_between_steps_plans_again(sample):
+    request = request_for(sample)
+    limits = Limits(history_batch=4, workers=1)
+    outcome = run_step(request, checkpoint=None, cache=None, stop=StopAfter(1), limits=limits)
+    assert not outcome.finished
+    old_head = sample.head()
+    sample.git("reset", "-q", "--hard", "HEAD~2")
+    sample.commit("rewritten", {"README.md": "# Rewritten\n"})
+    sample.git("reflog", "expire", "--expire=now", "--all")
+    sample.git("gc", "-q", "--prune=now")
+    assert sample.git("cat-file", "-t", old_head, check=False) == ""  # the checkpoint's head is gone
+    while not outcome.finished:
+        outcome = run_step(request, checkpoint=outcome.checkpoint, cache=None, stop=lambda _: False,
+                           limits=Limits(workers=1))
+    assert outcome.exports["overview"]["head_sha"] == sample.head()
+    assert comparable(outcome) == comparable(mine_all(request))
