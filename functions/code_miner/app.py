@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                           totals=totals_writer(), last_delivery=deliveries >= LAST_DELIVERY)
         try:
             outcome = run_step(message, ctx)
-        except Exception:
+        except Exception:  # noqa: BLE001  # any failure: the message comes back, the step resumes
             logger.exception("mining step failed; the queue delivers it again", extra={"run_id": message.run_id})
             failures.append({"itemIdentifier": record["messageId"]})
             continue

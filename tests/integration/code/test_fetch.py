@@ -76,9 +76,9 @@ def test_a_clone_over_its_size_cap_fails_and_leaves_nothing(source, tmp_path):
 @pytest.mark.parametrize("location", ["https://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/x",
                                       f"https://{HOST}/elsewhere"])
 def test_a_redirect_is_refused_wherever_it_points(tmp_path, location):
-    with https_server(redirecting_app(location), tmp_path) as (port, ca, _):
-        with pytest.raises(Clone, match="redirects are refused"):
-            _fetch(f"https://{HOST}/org/repo", tmp_path / "clone.git", port, ca, [])
+    with https_server(redirecting_app(location), tmp_path) as (port, ca, _), \
+            pytest.raises(Clone, match="redirects are refused"):
+        _fetch(f"https://{HOST}/org/repo", tmp_path / "clone.git", port, ca, [])
     assert not (tmp_path / "clone.git").exists()
 
 
