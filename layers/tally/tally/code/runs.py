@@ -19,13 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from tally.code.exports import STATUS, ExportStore, codebase_key
 from tally.code.fetch import Clone
-from tally.code.items import CodebaseItem
 from tally.code.model import Codebase, RunState
 from tally.code.publish import publish
 from tally.code.queue import MiningQueue, StepMessage
@@ -34,6 +33,9 @@ from tally.code.urls import UrlRefused, parse_location
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
 from tally.totals.counters import Contribution
+
+if TYPE_CHECKING:
+    from tally.code.items import CodebaseItem
 
 logger = Logger(child=True)
 
@@ -174,8 +176,10 @@ class Status:
         if throttle and time.monotonic() - self.last_write < PROGRESS_EVERY_S:
             return
         self.last_write = time.monotonic()
-        self.exports.write(codebase_key(self.codebase.org_id, self.codebase.codebase_id, STATUS), {
-            "run_id": self.run_id, "state": state.value, "phase": phase, "commits_done": self.commits_done,
-            "commits_total": self.commits_total, "phase_seconds": self.phase_seconds,
-            "started_at": self.started_at, "finished_at": datetime.now(UTC).isoformat() if finished else None,
-            "error": error})
+        from tally.code.mining import status_document
+
+        self.exports.write(codebase_key(self.codebase.org_id, self.codebase.codebase_id, STATUS), status_document(
+            codebase_id=self.codebase.codebase_id, run_id=self.run_id, state=state.value, phase=phase,
+            commits_done=self.commits_done, commits_total=self.commits_total or 0, phase_seconds=self.phase_seconds,
+            started_at=self.started_at, finished_at=datetime.now(UTC).isoformat() if finished else None,
+            error=error))
