@@ -11,6 +11,7 @@ commits as a ratio to a full mine of the same state; and whether the totals equa
 from __future__ import annotations
 
 import random
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -88,13 +89,21 @@ def generated(path: Path, commits: int = 3000, files: int = 150, seed: int = 7) 
     return path
 
 
-def best(action: Any, runs: int = RUNS) -> tuple[float, Any]:
-    times, result = [], None
+def cpu() -> float:
+    """CPU seconds of this process and its waited-for children (git, the miner's forked workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def best(action: Any, runs: int = RUNS) -> tuple[float, Any, float]:
+    """(best wall seconds, the last result, best CPU seconds) over `runs` runs."""
+    times, cpus, result = [], [], None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), cpu()
         result = action()
         times.append(time.perf_counter() - started)
-    return min(times), result
+        cpus.append(cpu() - started_cpu)
+    return min(times), result, min(cpus)
 
 
 def numstat_totals(repo: Path) -> tuple[int, int]:
@@ -109,10 +118,10 @@ def numstat_totals(repo: Path) -> tuple[int, int]:
 
 def measure(name: str, repo: Path) -> list[dict[str, Any]]:
     request = MineRequest(repo_path=str(repo), codebase_id=name, full_name=f"bench/{name}")
-    git_log, _ = best(lambda: subprocess.run(["git", "-C", str(repo), "log", "--numstat", "--no-merges", "HEAD"],
-                                             stdout=subprocess.DEVNULL, check=True))
+    command = ["git", "-C", str(repo), "log", "--numstat", "--no-merges", "HEAD"]
+    git_log, _, git_cpu = best(lambda: subprocess.run(command, stdout=subprocess.DEVNULL, check=True))
     outcomes = []
-    whole, outcome = best(lambda: outcomes.append(mine_all(request)) or outcomes[-1])
+    whole, outcome, whole_cpu = best(lambda: outcomes.append(mine_all(request)) or outcomes[-1])
     history = min(o.phase_seconds["history"] for o in outcomes)
     overview = outcome.exports["overview"]
     exact = (overview["total_additions"], overview["total_deletions"]) == numstat_totals(repo)
@@ -122,8 +131,8 @@ def measure(name: str, repo: Path) -> list[dict[str, Any]]:
         target = repo / files[(n * 7) % len(files)]
         target.write_text(target.read_text() + f"# bench line {n}\n")
         git(repo, "commit", "-q", "-am", f"bench {n}")
-    incremental, _ = best(lambda: mine_all(request, cache=outcome.cache))
-    full_again, _ = best(lambda: mine_all(request))
+    incremental, _, _ = best(lambda: mine_all(request, cache=outcome.cache))
+    full_again, _, _ = best(lambda: mine_all(request))
     commits = overview["total_commits"]
     return [
         {"name": f"git_mining.{name}.history_vs_git_log", "value": round(history / git_log, 3),
@@ -131,7 +140,8 @@ def measure(name: str, repo: Path) -> list[dict[str, Any]]:
          "baseline": f"git log --numstat --no-merges, same run ({git_log:.2f} s, {commits} commits)"},
         {"name": f"git_mining.{name}.whole_mine_vs_git_log", "value": round(whole / git_log, 3),
          "unit": "x git log", "budget": f"<= {WHOLE_BUDGET}", "ok": whole / git_log <= WHOLE_BUDGET,
-         "baseline": "git log --numstat --no-merges, same run", "phase_seconds": outcome.phase_seconds},
+         "baseline": "git log --numstat --no-merges, same run", "phase_seconds": outcome.phase_seconds,
+         "cpu_ratio": round(whole_cpu / git_cpu, 3)},
         {"name": f"git_mining.{name}.incremental_20_commits_vs_full", "value": round(incremental / full_again, 3),
          "unit": "x full mine", "budget": f"<= {INCREMENTAL_BUDGET}",
          "ok": incremental / full_again <= INCREMENTAL_BUDGET,

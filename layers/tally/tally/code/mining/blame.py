@@ -26,7 +26,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import DiffOption
 
-from tally.code.mining.renames import rename_source
+from tally.code.mining.renames import Deleted, deleted_files, rename_source
 
 BLAME_DIFF = DiffOption.FORCE_TEXT | DiffOption.INDENT_HEURISTIC
 
@@ -70,6 +70,7 @@ class Sweep:
         self.order = order
         self.ignore = ignore
         self._renames: dict[tuple[str, str, str], str | None] = {}
+        self._deleted: dict[tuple[str, str], Deleted] = {}
 
     def _maybe_changed(self, commit: pygit2.Commit, paths: Collection[str]) -> list[str]:
         """The paths whose entry may differ from the first parent's (all of them for a root)."""
@@ -95,9 +96,12 @@ class Sweep:
     def _source_path(self, parent: pygit2.Commit, commit: pygit2.Commit, path: str) -> str | None:
         if path in parent.tree:
             return path
-        key = (str(parent.id), str(commit.id), path)
+        pair = (str(parent.id), str(commit.id))
+        if pair not in self._deleted:
+            self._deleted[pair] = deleted_files(parent.tree, commit.tree)
+        key = (*pair, path)
         if key not in self._renames:
-            self._renames[key] = rename_source(self.repo, parent.tree, commit.tree, path)
+            self._renames[key] = rename_source(self.repo, self._deleted[pair], commit.tree, path)
         return self._renames[key]
 
     def keys(self, head: str, paths: list[str], known_head: str | None,
@@ -141,11 +145,11 @@ class Sweep:
         for step, sha in enumerate(self.order):
             if not pending:
                 break
+            if step % 64 == 0 and time.monotonic() >= deadline:
+                raise OutOfTime
             here = pending.pop(sha, None)
             if not here:
                 continue
-            if step % 64 == 0 and time.monotonic() >= deadline:
-                raise OutOfTime
             commit = self.repo[sha].peel(pygit2.Commit)
             for path in self._maybe_changed(commit, here):
                 entries = here.pop(path)

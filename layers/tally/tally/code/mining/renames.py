@@ -23,10 +23,17 @@ HASHBASE = 107_927
 MASK = 0xFFFFFFFF
 
 
-def rename_source(repo: pygit2.Repository, parent_tree: pygit2.Tree, tree: pygit2.Tree, path: str) -> str | None:
-    """The path in `parent_tree` that `path` (new in `tree`) was renamed from, or None."""
-    deleted = [(delta.old_file.path, delta.old_file.id, delta.old_file.mode)
-               for delta in parent_tree.diff_to_tree(tree).deltas if delta.status == DeltaStatus.DELETED]
+Deleted = list[tuple[str, pygit2.Oid, int]]
+
+
+def deleted_files(parent_tree: pygit2.Tree, tree: pygit2.Tree) -> Deleted:
+    """(path, blob id, mode) of the files `tree` no longer has: the rename sources."""
+    return [(delta.old_file.path, delta.old_file.id, delta.old_file.mode)
+            for delta in parent_tree.diff_to_tree(tree).deltas if delta.status == DeltaStatus.DELETED]
+
+
+def rename_source(repo: pygit2.Repository, deleted: Deleted, tree: pygit2.Tree, path: str) -> str | None:
+    """The deleted path that `path` (new in `tree`) was renamed from, or None."""
     if not deleted:
         return None
     entry = tree[path]
