@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "sites": {"platform", "ops", "totals"},
     "public_stats": {"platform", "ops", "totals"},
     "web": {"platform", "ops", "totals", "sites"},
+    "exports": {"platform", "ops", "totals", "sites", "web"},
 }
 
 

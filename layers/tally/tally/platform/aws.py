@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
 
 
@@ -49,12 +50,22 @@ def sqs_client() -> SQSClient:
     return boto3.client("sqs")
 
 
+@cache
+def s3_client() -> S3Client:
+    """Signature version 4 (presigned URLs of every Region), virtual-hosted or path style as the endpoint
+    allows (the local cloud's moto answers path style)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
     from tally.platform.entities import forget_bindings
 
     for client in (dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
-                   sqs_client):
+                   sqs_client, s3_client):
         client.cache_clear()
     forget_bindings()  # bound models hold a connection to the old endpoint
 
