@@ -1,4 +1,5 @@
-"""Tally's pages: GET / (the dashboard) and GET /assets/{name} (its scripts and styles). Public files."""
+"""Tally's pages: GET / (the dashboard), GET /me/stats (my usage) and GET /assets/{name} (their scripts and
+styles). Public files."""
 
 from typing import Annotated, Any
 
@@ -34,6 +35,16 @@ def _validators() -> tuple[str | None, str | None]:
 @tracer.capture_method
 def dashboard():
     response = page_response("dashboard", *_validators())
+    metrics.add_metric(name=f"Page{response.status_code}", unit=MetricUnit.Count, value=1)
+    return response
+
+
+@app.get("/me/stats", summary="My usage", tags=["pages"], responses=PAGE_RESPONSES,
+         description="The signed-in user's own sessions, usage, data access and exports, in four tabs. The page "
+                     "is public; its data comes from the `/api/v1/me/stats/*` endpoints with the signed-in token.")
+@tracer.capture_method
+def my_usage():
+    response = page_response("me", *_validators())
     metrics.add_metric(name=f"Page{response.status_code}", unit=MetricUnit.Count, value=1)
     return response
 

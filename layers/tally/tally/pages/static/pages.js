@@ -84,12 +84,18 @@
   var unauthenticatedHandler = null;
 
   /** GET a JSON API path with the token. Throws ApiError; a 401 also calls the page's handler. */
-  async function api(path, params) {
+  function api(path, params) {
+    return send('GET', path, params);
+  }
+
+  /** Call the API with another method (`POST`, `DELETE`) and no body; the JSON answer, or null for a 204. */
+  async function send(method, path, params) {
     var query = params ? new URLSearchParams(params).toString() : '';
     var url = path + (query ? '?' + query : '');
     var response;
     try {
       response = await fetch(url, {
+        method: method,
         headers: {Authorization: 'Bearer ' + memoryToken, Accept: 'application/json'},
         credentials: 'omit',
       });
@@ -102,7 +108,7 @@
     } catch (e) {
       body = null;
     }
-    if (response.ok && body !== null) return body;
+    if (response.ok && (body !== null || response.status === 204)) return body;
     var error = body && body.error ? body.error : {};
     var failure = new ApiError(response.status, error.code || 'http_' + response.status,
       error.message || 'the API answered ' + response.status + ' ' + response.statusText, error.details);
@@ -156,6 +162,14 @@
     return Math.floor(m / 60) + 'h ' + String(m % 60).padStart(2, '0') + 'm';
   }
 
+  var timeFormat = new Intl.DateTimeFormat(undefined, {day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit'});
+
+  /** An ISO instant as a short local date and time, e.g. `2 Dec, 09:41`. */
+  function formatTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? '' : timeFormat.format(d);
+  }
+
   // -- calendar days as 'YYYY-MM-DD' -----------------------------------------------------------------
   var ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -207,6 +221,7 @@
   window.Tally = {
     ApiError: ApiError,
     api: api,
+    send: send,
     onUnauthenticated: function (handler) { unauthenticatedHandler = handler; },
     token: function () { return memoryToken; },
     saveToken: saveToken,
@@ -224,5 +239,6 @@
     addDays: addDays,
     addMonths: addMonths,
     daysBetween: daysBetween,
+    formatTime: formatTime,
   };
 })();
