@@ -86,8 +86,7 @@ class ExportRun:
         sources = self.sources()
         days = DateRange(day, day, export.tz)
         totals = service.range_counts(sources, site.site_id, site.timezone, days)
-        breakdowns = {prop: service.breakdown_counts(sources, site.site_id, site.timezone, days, prop)
-                      for prop in breakdown_properties()}
+        breakdowns = service.breakdown_counts(sources, site.site_id, site.timezone, days, breakdown_properties())
         if not service.counts_complete(sources, site.site_id):
             return None
         return day_rows(day, export.domain, totals, breakdowns)

@@ -12,7 +12,8 @@
   var el = T.el;
   var $ = function (id) { return document.getElementById(id); };
   var TABS = ['sessions', 'usage', 'queries', 'exports'];
-  var PAGE_SIZE = 25;
+  var asked = Number(new URLSearchParams(location.search).get('limit'));
+  var PAGE_SIZE = asked >= 1 && asked <= 100 ? Math.floor(asked) : 25;  // rows per page; `?limit=` in the URL
   var state = {tab: null, loaded: {}, usage: null};
 
   var units = function (v) { return (Math.round(Number(v) * 10) / 10).toLocaleString(); };
@@ -234,7 +235,7 @@
       $('tab-' + name).tabIndex = selected ? 0 : -1;
       $('panel-' + name).hidden = !selected;
     });
-    var url = location.pathname + '?tab=' + tab;
+    var url = location.pathname + '?tab=' + tab + (PAGE_SIZE !== 25 ? '&limit=' + PAGE_SIZE : '');
     if (push) history.pushState(null, '', url);
     else history.replaceState(null, '', url);
     var box = $('panel-' + tab);

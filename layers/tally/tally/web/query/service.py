@@ -392,12 +392,14 @@ def range_counts(sources: StatsSources, site_id: str, site_tz: str, days: DateRa
 
 
 def breakdown_counts(sources: StatsSources, site_id: str, site_tz: str, days: DateRange,
-                     name: str) -> dict[str, Stats]:
-    """Every value of a breakdown with its counters and visitors, as `breakdown` computes them."""
-    name = check_property(name)
+                     names: list[str]) -> dict[str, dict[str, Stats]]:
+    """Every value of each breakdown with its counters and visitors, as `breakdown` computes them (the same
+    pieces merged by the same `_merged`), reading the range's pieces once with every dimension rather than
+    once per property."""
+    names = [check_property(name) for name in names]
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
-    return _computed_values(sources, site_id, site_tz, name, plan,
-                            settled=sources.settled(site_id, plan, days.end_ms) is not None)
+    pieces = sources.pieces(site_id, site_tz, plan, dimensions=True)
+    return {name: _merged(pieces, name) for name in names}
 
 
 def counts_complete(sources: StatsSources, site_id: str) -> bool:
