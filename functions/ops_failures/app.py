@@ -15,6 +15,8 @@ from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
+from tally.usage.audit import ResourceRef
+from tally.usage.wiring import audit_trail
 
 app = TallyResolver(on_unexpected=record_api_failure)
 
@@ -28,8 +30,13 @@ def failure_count(
     success: Annotated[bool, Query(description="Only `false` is accepted: failures are counted.")] = False,
     kind: Annotated[OpsKind | None, Query(description="Count only this kind of operation.")] = None,
 ) -> FailureCount:
-    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
-    result = count_failures(caller.org_id, since, success, kind, ledger=failure_ledger())
+    event = app.current_event.raw_event
+    caller = Caller.from_event(event)
+    with audit_trail().reading(event, caller, action="ops.failures",
+                               resource=ResourceRef("org", caller.org_id)) as read:
+        caller.require(Role.viewer)
+        result = count_failures(caller.org_id, since, success, kind, ledger=failure_ledger(),
+                                on_read=read.add_read_units)
     metrics.add_metric(name="FailureCountRead", unit="Count", value=1)
     return result
 

@@ -1,5 +1,6 @@
 """Web analytics stats of one site: overview, time series, breakdown, realtime. Viewers of its org."""
 
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -12,8 +13,11 @@ from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
+from tally.sites.model import Site
 from tally.sites.service import get_counted_site
 from tally.sites.wiring import site_store
+from tally.usage.audit import AuditedRead, ResourceRef
+from tally.usage.wiring import audit_trail
 from tally.web.query import service
 from tally.web.query.periods import DateRange, parse_range
 from tally.web.query.reader import StatsSources
@@ -30,18 +34,32 @@ ERRORS = errors(*AUTH_ERRORS, 404, 422, 503, e404="No such site in the caller's 
                 e503="The answer needs more unsealed hours than one query reads: try again after `Retry-After`.")
 
 
-def _range(site_id: str, period: str, date: str | None, date_from: str | None, date_to: str | None,
-           tz: str | None) -> tuple[str, DateRange, StatsSources]:
+def _range(read: AuditedRead, site_id: str, period: str, date: str | None, date_from: str | None,
+           to: str | None, tz: str | None) -> tuple[str, DateRange, StatsSources]:
     """The caller's site (another org's, or one being deleted, answers 404), its zone, the days asked for
     and the stores."""
-    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
-    site = get_counted_site(site_store(), caller.org_id, site_id)
+    site = _site(read, site_id)
     sources = stats_sources(time_left_ms=app.lambda_context.get_remaining_time_in_millis())
-    days = parse_range(period, tz or site.timezone, sources.now_ms(), on=date, from_=date_from, to=date_to)
+    days = parse_range(period, tz or site.timezone, sources.now_ms(), on=date, from_=date_from, to=to)
     return site.timezone, days, sources
 
 
-def _record(sources: StatsSources, name: str) -> None:
+def _audited(action: str, site_id: str) -> AbstractContextManager[AuditedRead]:
+    """Audit the read in the block (`tally.usage.audit`): once per request, ok or the error's code."""
+    event = app.current_event.raw_event
+    return audit_trail().reading(event, Caller.from_event(event), action=action,
+                                 resource=ResourceRef("site", site_id))
+
+
+def _site(read: AuditedRead, site_id: str) -> Site:
+    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
+    site = get_counted_site(site_store(), caller.org_id, site_id)
+    read.resource = ResourceRef("site", site.site_id, site.domain)
+    return site
+
+
+def _record(read: AuditedRead, sources: StatsSources, name: str) -> None:
+    read.read_units = sources.read_units
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     logger.info("stats read", extra={"query": name, "raw_events_read": sources.raw_events_read,
                                       "read_units": sources.read_units})
@@ -56,9 +74,10 @@ def overview(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_
              compare: Annotated[str | None, Query(pattern="^previous_period$", max_length=20,
                                                   description="`previous_period` adds each metric's change.")]
              = None) -> service.Overview:
-    site_tz, days, sources = _range(site_id, period, date, date_from, to, tz)
-    result = service.overview(sources, site_id, site_tz, days, compare=compare is not None)
-    _record(sources, "StatsOverview")
+    with _audited("stats.overview", site_id) as read:
+        site_tz, days, sources = _range(read, site_id, period, date, date_from, to, tz)
+        result = service.overview(sources, site_id, site_tz, days, compare=compare is not None)
+        _record(read, sources, "StatsOverview")
     return result
 
 
@@ -69,9 +88,10 @@ def timeseries(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, dat
                to: ToQ = None, tz: TzQ = None,
                interval: Annotated[service.Interval, Query(description="Point width.")] = service.Interval.day,
                ) -> service.Timeseries:
-    site_tz, days, sources = _range(site_id, period, date, date_from, to, tz)
-    result = service.timeseries(sources, site_id, site_tz, days, interval)
-    _record(sources, "StatsTimeseries")
+    with _audited("stats.timeseries", site_id) as read:
+        site_tz, days, sources = _range(read, site_id, period, date, date_from, to, tz)
+        result = service.timeseries(sources, site_id, site_tz, days, interval)
+        _record(read, sources, "StatsTimeseries")
     return result
 
 
@@ -85,9 +105,10 @@ def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date
               limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
               cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
               = None) -> service.Breakdown:
-    site_tz, days, sources = _range(site_id, period, date, date_from, to, tz)
-    result = service.breakdown(sources, site_id, site_tz, days, property, limit=limit, cursor=cursor)
-    _record(sources, "StatsBreakdown")
+    with _audited("stats.breakdown", site_id) as read:
+        site_tz, days, sources = _range(read, site_id, period, date, date_from, to, tz)
+        result = service.breakdown(sources, site_id, site_tz, days, property, limit=limit, cursor=cursor)
+        _record(read, sources, "StatsBreakdown")
     return result
 
 
@@ -95,11 +116,11 @@ def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date
          tags=["stats"], responses={200: {"description": "The last 5 minutes."}, **ERRORS})
 @tracer.capture_method
 def realtime(site_id: SiteId) -> service.Realtime:
-    caller = Caller.from_event(app.current_event.raw_event).require(Role.viewer)
-    get_counted_site(site_store(), caller.org_id, site_id)
-    sources = stats_sources()
-    result = service.realtime(sources, site_id)
-    _record(sources, "StatsRealtime")
+    with _audited("stats.realtime", site_id) as read:
+        _site(read, site_id)
+        sources = stats_sources()
+        result = service.realtime(sources, site_id)
+        _record(read, sources, "StatsRealtime")
     return result
 
 

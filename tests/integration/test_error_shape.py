@@ -76,8 +76,9 @@ def test_invalid_values_are_422_with_each_field_and_rule(probe):
     assert {d["field"] for d in body["error"]["details"]} == {"name", "size"}
 
 
-def test_malformed_json_is_400(probe):
-    assert_shape(probe("POST", "/widgets", body="{not json"), 400, "malformed_request")
+def test_malformed_json_is_400_naming_the_request_body_not_a_character_offset(probe):
+    body = assert_shape(probe("POST", "/widgets", body="{not json"), 400, "malformed_request")
+    assert [d["field"] for d in body["error"]["details"]] == ["body"]
 
 
 def test_an_oversize_body_is_413_before_anything_parses_it(probe):

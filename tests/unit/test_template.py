@@ -58,7 +58,7 @@ def resolver_routes(logical_id: str) -> set[tuple[str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 isinstance(node.func.value, ast.Name) and node.func.value.id == "app" and \
-                node.func.attr in {"get", "post", "put", "patch", "delete"} and node.args and \
+                node.func.attr in {"get", "head", "post", "put", "patch", "delete"} and node.args and \
                 isinstance(node.args[0], ast.Constant):
             path = str(node.args[0].value).replace("<", "{").replace(">", "}")
             routes.add((node.func.attr.upper(), path))
@@ -86,8 +86,9 @@ def test_every_route_names_its_authorizer_or_none():
 def test_only_the_public_routes_skip_the_authorizer():
     public = {(r.method, r.path) for r in http_routes() if r.auth == "NONE"}
     allowed_public = {("ANY", "$default"), ("GET", "/api/v1/public/stats"), ("POST", "/api/event"),
-                      ("GET", "/js/script.js"), ("GET", "/"), ("GET", "/assets/{name}"), ("GET", "/code"),
-                      ("GET", "/me/stats")}
+                      ("GET", "/js/script.js"), ("HEAD", "/js/script.js"), ("GET", "/"), ("GET", "/assets/{name}"),
+                      ("GET", "/code"), ("GET", "/me/stats"), ("GET", "/sites"), ("GET", "/sites/{site_id}"),
+                      ("GET", "/settings")}
     assert public <= allowed_public
 
 
@@ -162,7 +163,7 @@ def test_every_table_keeps_its_data_safe(logical_id):
 
 
 def test_tables_whose_data_expires_have_ttl():
-    for logical_id in ("OpsTable",):
+    for logical_id in ("OpsTable", "UsageTable"):
         ttl = TEMPLATE["Resources"][logical_id]["Properties"]["TimeToLiveSpecification"]
         assert ttl == {"AttributeName": "expires_at", "Enabled": True}
 

@@ -59,9 +59,8 @@ def test_the_token_link_signs_in_and_shows_the_demo_sites_last_30_days(tab: Tab,
     expect(first.locator(".label")).to_have_text(pages["results"][0]["value"])
     expect(first.locator(".col-visitors")).to_have_text(str(pages["results"][0]["visitors"]))
     assert tab.page.locator("#chart svg path.line").count() == 1
-    failures = dashboard.get("/api/v1/ops/failures?since=24h")["count"]
-    assert failures >= 5  # the demo data's failures
-    expect(tab.page.locator("#failures")).to_have_attribute("data-count", str(failures))
+    assert dashboard.get("/api/v1/ops/failures?since=24h")["count"] >= 5  # the demo data's failures
+    expect(tab.page.locator("#failures-holder")).to_be_hidden()  # an ops alarm is not a viewer's business
     expect(tab.page.locator("#realtime")).to_have_attribute("data-count", "0")  # imported history only
     tab.screenshot("dashboard-desktop")
     tab.assert_no_console_errors()
@@ -113,24 +112,37 @@ def test_a_card_selects_the_charted_metric_and_the_chart_explains_a_point(tab: T
     tab.assert_no_console_errors()
 
 
-def test_the_failure_badge_shows_the_apis_count_and_polls_it_every_30_seconds(local, tab: Tab, dashboard: Dashboard):
+def test_the_failure_badge_is_an_org_admins_neutral_at_0_opens_the_kinds_and_polls_every_30_seconds(
+        local, tab: Tab, dashboard: Dashboard):
     org = f"org-{uuid.uuid4().hex[:10]}"
-    token = issue_token(org, "viewer")
-    local.record_failures(org, [OpsKind.ingest, OpsKind.job])
+    token = issue_token(org, "org_admin")
     tab.page.clock.install()
     tab.page.goto(dashboard.sign_in_url(token=token))
     badge = tab.page.locator("#failures")
+    expect(badge).to_have_attribute("data-count", "0")
+    expect(badge).not_to_have_class(re.compile(r"\bbad\b"))  # neutral at 0
 
+    local.record_failures(org, [OpsKind.ingest, OpsKind.job])
+    with tab.page.expect_response(lambda r: "/api/v1/ops/failures" in r.url):
+        tab.page.clock.run_for(30_000)
     expect(badge).to_have_attribute("data-count", "2")
     api = dashboard.get("/api/v1/ops/failures?since=24h", token=token)
     assert api["count"] == 2
     expect(badge).to_have_text("2 failures · 24h")
+    expect(badge).to_have_class(re.compile(r"\bbad\b"))
+    badge.click()
+    detail = tab.page.locator("#failures-detail")
+    expect(detail).to_be_visible()
+    for kind, count in api["by_kind"].items():
+        expect(detail.locator(f"li[data-kind={kind}]")).to_have_attribute("data-count", str(count))
+    expect(detail.locator("li[data-kind=ingest]")).to_have_attribute("data-count", "1")
     expect(tab.page.locator("#notice")).to_contain_text("no sites yet")  # a new organisation
 
     local.record_failures(org, [OpsKind.email])
     with tab.page.expect_response(lambda r: "/api/v1/ops/failures" in r.url):
         tab.page.clock.run_for(30_000)
     expect(badge).to_have_attribute("data-count", "3")
+    expect(detail.locator("li[data-kind=email]")).to_have_attribute("data-count", "1")
     assert dashboard.get("/api/v1/ops/failures?since=24h", token=token)["count"] == 3
     tab.assert_no_console_errors()
 

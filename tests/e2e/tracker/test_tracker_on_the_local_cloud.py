@@ -25,3 +25,14 @@ def test_the_local_cloud_answers_304_to_the_current_etag(local):
     assert response.status_code == 304
     assert response.content == b""
     assert response.headers["etag"] == etag
+
+
+def test_the_local_cloud_answers_head_like_get_without_a_body(local):
+    get = local.http.get("/js/script.js")
+
+    head = local.http.head("/js/script.js")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-type"] == get.headers["content-type"]

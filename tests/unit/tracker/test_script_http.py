@@ -84,3 +84,13 @@ def test_the_sample_event_gets_the_gzipped_script(handler):
 
     assert response["statusCode"] == 200
     assert gzip.decompress(body_of(response)).decode() == tracker_script().text
+
+
+def test_head_answers_like_get_without_a_body(handler):
+    got = get(handler, **{"Accept-Encoding": "gzip"})
+    head = handler(http_event("HEAD", "/js/script.js", headers={"Accept-Encoding": "gzip"}), FakeContext())
+
+    assert head["statusCode"] == 200
+    assert not head["body"]
+    for name in ("Content-Type", "Cache-Control", "ETag", "Vary", "Content-Encoding"):
+        assert head["headers"][name] == got["headers"][name]

@@ -15,6 +15,7 @@ class OpsKind(StrEnum):
     - export: a code-analytics mining run or export write that failed
     - api: an API request that Tally could not answer (an unexpected server error)
     - cache: a cache or rate-limit store that failed while an answer was still given
+    - usage: a usage or data-access (audit) record that could not be written; the request was answered
     """
 
     ingest = "ingest"
@@ -24,6 +25,7 @@ class OpsKind(StrEnum):
     export = "export"
     api = "api"
     cache = "cache"
+    usage = "usage"
 
 
 #: The org under which platform-wide failures (no tenant involved) are recorded.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
@@ -30,7 +31,9 @@ def count_failures(
     *,
     ledger: FailureLedger,
     now: datetime | None = None,
+    on_read: Callable[[float], object] | None = None,
 ) -> FailureCount:
+    """The count; `on_read` is told the read units the ledger charged (the data-access audit keeps them)."""
     if success is not False:
         raise InvalidInput(
             "only success=false is supported: this endpoint counts failed operations",
@@ -40,6 +43,8 @@ def count_failures(
     end = (now or datetime.now(UTC)).astimezone(UTC)
     start = end - window.length
     tally = ledger.count(org_id, start, end)
+    if on_read is not None:
+        on_read(tally.read_units)
     by_kind = {k.value: n for k, n in tally.by_kind.items()}
     return FailureCount(
         since=window.text,

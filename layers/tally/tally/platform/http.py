@@ -114,7 +114,9 @@ def install_error_handling(app: APIGatewayHttpResolver, *, on_unexpected: Unexpe
     def _invalid(error: RequestValidationError) -> Response[Any]:
         details = validation_details(error)
         if any(d["type"] == "json_invalid" for d in details):
-            return response_for(MalformedRequest("request body is not valid JSON", details=details))
+            # Powertools' location for a JSON error is ("body", <character offset>): name the body instead.
+            return response_for(MalformedRequest("request body is not valid JSON", details=[
+                {"field": "body", "rule": "the request body is not valid JSON", "type": "json_invalid"}]))
         summary = "; ".join(f"{d['field']}: {d['rule']}" for d in details)
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_input", summary, details)
 

@@ -43,3 +43,11 @@ def tracker_script() -> StaticAsset:
 
 def script_response(accept_encoding: str | None, if_none_match: str | None) -> Response[Any]:
     return tracker_script().response(accept_encoding, if_none_match, {"Cache-Control": CACHE_CONTROL})
+
+
+def without_body(response: Response[Any]) -> Response[Any]:
+    """The answer to `HEAD`: `GET`'s status and headers, no body."""
+    headers = {**response.headers}
+    if response.content_type:
+        headers["Content-Type"] = response.content_type
+    return Response(status_code=response.status_code, headers=headers, body=None)

@@ -490,6 +490,8 @@
       navigate({period: 'custom', from: from, to: to});
     });
     $('export-button').addEventListener('click', startExport);
+    $('failures').addEventListener('click', function () { toggleFailureDetail(); });
+    document.addEventListener('keydown', function (event) { if (event.key === 'Escape') toggleFailureDetail(false); });
     $('sign-out').addEventListener('click', function () {
       T.clearToken();
       showSignIn('You are signed out.');
@@ -623,25 +625,52 @@
     }
   }
 
+  // The failure badge is an operator's alarm: org admins (and platform staff) only, read from the
+  // signed-in JWT's roles (an API key's roles are not known to the page: no badge). The API still
+  // decides what each caller may read; this only keeps an ops alarm off a site owner's traffic view.
+  function seesFailures(token) {
+    var claims = T.claimsOf(token) || {};
+    var roles = Array.isArray(claims.roles) ? claims.roles : String(claims.roles || '').split(',');
+    return roles.indexOf('org_admin') >= 0 || roles.indexOf('super_admin') >= 0;
+  }
+
+  var FAILURE_KINDS = ['ingest', 'aggregation', 'job', 'email', 'export', 'api', 'cache'];
+
   async function refreshFailures() {
     if (!state.signedIn) return;
+    var holder = $('failures-holder');
+    holder.hidden = !seesFailures(T.token());
+    if (holder.hidden) return;
     var badge = $('failures');
     try {
       var data = await T.api('/api/v1/ops/failures', params([['since', '24h']]));
       badge.textContent = T.formatCount(data.count) + (data.count === 1 ? ' failure' : ' failures') + ' · 24h';
       badge.dataset.count = String(data.count);
       badge.classList.toggle('bad', data.count > 0);
-      badge.classList.toggle('ok', data.count === 0);
-      var kinds = Object.keys(data.by_kind || {}).filter(function (k) { return data.by_kind[k] > 0; });
-      badge.title = 'Failed operations in the last 24 hours'
-        + (kinds.length ? ': ' + kinds.map(function (k) { return k + ' ' + data.by_kind[k]; }).join(', ') : '');
+      var byKind = data.by_kind || {};
+      var detail = $('failures-detail');
+      detail.replaceChildren(el('strong', null, 'Failed operations, last 24 hours'),
+        el('ul', null, ...FAILURE_KINDS.concat(Object.keys(byKind).filter(function (k) {
+          return FAILURE_KINDS.indexOf(k) < 0;
+        })).map(function (kind) {
+          var count = byKind[kind] || 0;
+          return el('li', {className: count ? 'bad' : '', dataset: {kind: kind, count: String(count)}},
+            el('span', null, kind), el('span', {className: 'num'}, T.formatCount(count)));
+        })));
     } catch (error) {
       if (error.status === 401) return;
       badge.textContent = 'failures ?';
       delete badge.dataset.count;
-      badge.classList.remove('ok', 'bad');
+      badge.classList.remove('bad');
       badge.title = 'Could not count failures: ' + error.message;
     }
+  }
+
+  function toggleFailureDetail(open) {
+    var detail = $('failures-detail');
+    var show = open === undefined ? detail.hidden : open;
+    detail.hidden = !show;
+    $('failures').setAttribute('aria-expanded', String(show));
   }
 
   function poll() {

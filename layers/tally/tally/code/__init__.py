@@ -1,0 +1,1 @@
+"""Code analytics: git repositories mined into per-codebase exports (`tally.code.mining`)."""
