@@ -20,6 +20,8 @@ from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites.service import get_counted_site
 from tally.sites.wiring import site_store
+from tally.usage.audit import ResourceRef
+from tally.usage.wiring import audit_trail
 from tally.web.query.periods import parse_range
 
 app = TallyResolver(on_unexpected=record_api_failure)
@@ -61,9 +63,15 @@ def request_export(site_id: Annotated[str, Path(max_length=64, description="The 
                     **errors(*AUTH_ERRORS, 404, 422, e404=NO_EXPORT)})
 @tracer.capture_method
 def get_export(export_id: Annotated[str, Path(max_length=64, description="The export's id.")]) -> service.ExportOut:
-    caller = _caller(Role.viewer)
-    export = service.visible_export(caller, export_id, export_store())
-    answer = service.export_out(export, export_files(), exports_settings().export_url_ttl_s)
+    event = app.current_event.raw_event
+    caller = Caller.from_event(event)
+    # a status read is the way to a download: audited as one (tally.usage.audit), once per request
+    with audit_trail().reading(event, caller, action="export.download",
+                               resource=ResourceRef("export", export_id)) as read:
+        caller.require(Role.viewer)
+        export = service.visible_export(caller, export_id, export_store())
+        read.resource = ResourceRef("export", export.export_id, export.archive_name)
+        answer = service.export_out(export, export_files(), exports_settings().export_url_ttl_s)
     service.record_download(caller, export, export_activity(), app.current_event.request_context.request_id,
                             int(time.time() * 1000))
     return answer

@@ -122,13 +122,26 @@ def test_the_zip_holds_plausibles_csv_files_equal_to_the_stats_api_for_each_day(
                     assert bounce_rate(_int(row["bounces"]), visits) == answer["bounce_rate"]
 
 
-def test_only_the_requester_and_org_admins_read_an_export_and_other_orgs_see_nothing(shop, export_cloud, make_site):
+def audit_rows(aws, org: str, user_id: str) -> list[tuple[str, str, str]]:
+    from tally.usage.keys import audit_pk
+
+    items = boto3.client("dynamodb").query(
+        TableName=aws["UsageTable"], KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": audit_pk(org, user_id)}})["Items"]
+    return [(i["action"]["S"], i["resource"]["M"]["id"]["S"], i["result"]["S"]) for i in items]
+
+
+def test_only_the_requester_and_org_admins_read_an_export_and_other_orgs_see_nothing(aws, shop, export_cloud,
+                                                                                      make_site):
     viewer, colleague, admin = user("demo", "viewer"), user("demo", "colleague"), user("demo", "admin", "org_admin")
     export_id = request_export(shop.site_id, viewer, period="day", date=FIRST.isoformat()).body["export_id"]
     assert read_export(export_id, viewer).status == 200
     assert read_export(export_id, admin).status == 200
     assert read_export(export_id, colleague).status == 404
     assert read_export(export_id, user("rival", "admin", "org_admin")).status == 404
+    # every status read is a data-access row of its reader (tally.usage.audit), a refused one too
+    assert audit_rows(aws, "demo", "demo-viewer") == [("export.download", export_id, "ok")]
+    assert audit_rows(aws, "demo", "demo-colleague") == [("export.download", export_id, "not_found")]
     # another org's site cannot be exported, nor a site id that does not exist
     rival = make_site("rival.test", org="rival")
     assert request_export(rival.site_id, viewer, period="day").status == 404
