@@ -67,3 +67,12 @@ def _run(step: BackgroundStep, ctx: DemoContext) -> None:
             ctx.say(f"demo: {step.name} failed:\n{traceback.format_exc()}")
         return
     ctx.say(f"demo: {step.name} done")
+
+
+def _my_usage(ctx: DemoContext) -> None:
+    from tally_dev.demo_usage import load_my_usage
+
+    load_my_usage(ctx)
+
+
+AFTER_READY.append(BackgroundStep("my usage: requests, sessions, data access and an export", _my_usage))
