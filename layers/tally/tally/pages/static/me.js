@@ -222,7 +222,7 @@
     var box = $('usage-chart');
     if (!box || !state.usage || state.tab !== 'usage') return;
     T.drawChart(box, state.usage.daily.map(function (d) { return {date: d.date, requests: d.requests}; }), 'day',
-      {key: 'requests', label: 'Requests', format: T.formatCount, integer: true}, 'bars');
+      {key: 'requests', label: 'Requests', format: T.formatCount, integer: true}, null, 'bars');
   }
 
   // -- tabs -------------------------------------------------------------------------------------------------
