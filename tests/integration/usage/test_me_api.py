@@ -84,3 +84,30 @@ def test_the_current_session_is_marked_and_a_revoked_token_session_is_refused(aw
     assert not check.revoked(Identity(user_id="demo-alice", org_id="demo", roles=(Role.viewer,), session_id="laptop"))
     assert not check.revoked(Identity(user_id="demo-bob", org_id="demo", roles=(Role.viewer,), session_id="phone"))
     assert me("/api/v1/me/sessions/nope", method="DELETE")[0] == 404
+
+
+def test_the_authorizer_refuses_a_token_whose_session_was_revoked(aws, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from tally_dev.tokens import LOCAL_JWT_SECRET, issue_token, jwt_parameters
+    from tests.apigw import FakeContext
+    from tests.integration.handlers import load_handler_module
+
+    issuer, audience = jwt_parameters()
+    for name, value in {"JWT_ISSUER": issuer, "JWT_AUDIENCE": audience, "TALLY_STAGE": "local",
+                        "LOCAL_JWT_SECRET": LOCAL_JWT_SECRET, "REVOCATION_CACHE_S": "10"}.items():
+        monkeypatch.setenv(name, value)
+    event = json.loads((Path(__file__).parents[3] / "events" / "authorizer.json").read_text())
+    event["headers"]["authorization"] = f"Bearer {issue_token('demo', 'viewer', user='demo-alice', session_id='tab')}"
+    event["headers"]["user-agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
+    authorizer = load_handler_module("AuthorizerFunction").lambda_handler
+    allowed = authorizer(event, FakeContext())["context"]
+    assert (allowed["authenticated"], allowed["session_id"], allowed["client"]) == (True, "tab", "Firefox / GNU/Linux")
+
+    assert me("/api/v1/me/sessions/tab", method="DELETE", session="tab") == (204, None)  # the caller's own session
+    from tally.auth.wiring import revocation_check
+
+    revocation_check.cache_clear()  # a container started after the revocation; the cached one: see the unit test
+    assert authorizer(event, FakeContext())["context"] == {"authenticated": False,
+                                                           "auth_message": "session revoked: sign in again"}

@@ -71,9 +71,11 @@ def test_api_key_calls_form_sessions_with_a_30_minute_gap(aws):
     at = [T0, T0 + 10 * MINUTE_MS, T0 + 39 * MINUTE_MS, T0 + 69 * MINUTE_MS, T0 + 70 * MINUTE_MS]
     deliver([line(at_ms=t, session=None, key="k1") for t in at[:3]])
     deliver([line(at_ms=t, session=None, key="k1") for t in at[3:]])  # a gap of exactly 30 minutes: a new one
+    deliver([line(at_ms=T0 + 200 * MINUTE_MS + i * MINUTE_MS, session=None, key="k1") for i in range(90)])
     status, page = me("/api/v1/me/stats/sessions")
     assert status == 200
-    assert [(s["kind"], s["requests"], s["key_id"]) for s in page["sessions"]] == [("key", 2, "k1"), ("key", 3, "k1")]
+    assert [(s["kind"], s["requests"], s["key_id"]) for s in page["sessions"]] == \
+        [("key", 90, "k1"), ("key", 2, "k1"), ("key", 3, "k1")]  # 90 calls a minute apart: one session
 
 
 def _day(ms: int) -> str:

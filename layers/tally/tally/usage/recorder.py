@@ -17,9 +17,10 @@ a request (`KEY_SESSION_GAP`), whose state is kept per key and updated in the sa
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -161,7 +162,7 @@ class UsageRecorder(DynamoTable):
         sessions: dict[str, SessionSum] = {}
         total = Sum()
         first_ms = min(r.at_ms for r in pending)
-        current = {k: s for k, (s, _) in states.items()}
+        current = {k: replace(s) for k, (s, _) in states.items()}  # copies: compared with `states` below
         for r in pending:
             cost = units.get(r.request_id, (0.0, 0.0))
             session_id, kind = _session_of(r, current)
@@ -169,11 +170,11 @@ class UsageRecorder(DynamoTable):
                                  "ConditionExpression": "attribute_not_exists(pk)"}})
             day = days[r.day]
             day.add(r.error, cost)
-            day.parts[f"q|{r.route}"].add(r.error, cost)
+            day.parts[f"q.{route_code(r.route)}"].add(r.error, cost)
             if r.key_id:
-                day.parts[f"k|{r.key_id}"].add(r.error, cost)
+                day.parts[f"k.{r.key_id}"].add(r.error, cost)
             if session_id:
-                day.parts[f"s|{session_id}"].add(r.error, cost)
+                day.parts[f"s.{session_id}"].add(r.error, cost)
                 s = sessions.setdefault(session_id, SessionSum(kind=kind, key_id=r.key_id, first_ms=r.at_ms,
                                                                last_ms=r.at_ms, client=r.client, country=r.country))
                 s.add(r.error, cost)
@@ -188,7 +189,7 @@ class UsageRecorder(DynamoTable):
                 continue
             items.append(_key_state_put(table, key_state_pk(org_id, user_id), key_id, state,
                                         before[1] if before else None))
-        items.append(_total_update(table, total_pk(org_id, user_id), total, first_ms))
+        items.append(_total_update(table, total_pk(org_id, user_id), total, first_ms, {r.route for r in pending}))
         return items
 
 
@@ -229,12 +230,24 @@ def _num(value: float) -> str:
     return f"{round(value, 4):g}" if value else "0"
 
 
-def _adds(prefix: str, s: Sum, names: dict[str, str], values: dict[str, Any], n: int) -> list[str]:
-    """`ADD` clauses for one Sum under attribute names `<metric><prefix>`."""
+#: Short attribute names of a day item's parts: `<metric letter>.<part>` (the item stays small, so reading
+#: a day costs about the same however many requests it had).
+METRIC_LETTERS = {"requests": "r", "errors": "e", "read_units": "u", "write_units": "w"}
+
+
+def route_code(route: str) -> str:
+    """A route's short name in day items; the user's totals item maps it back (`n.<code>`)."""
+    return hashlib.blake2b(route.encode(), digest_size=4).hexdigest()
+
+
+def _adds(s: Sum, names: dict[str, str], values: dict[str, Any], n: int, part: str | None = None) -> list[str]:
+    """`ADD` clauses for one Sum: the metric's name, or `<letter>.<part>` for a part of a day."""
     clauses = []
     for m, (metric, value) in enumerate((("requests", s.requests), ("errors", s.errors),
                                          ("read_units", s.read_units), ("write_units", s.write_units))):
-        names[f"#a{n}_{m}"] = f"{metric}{prefix}"
+        if part is not None and not value:
+            continue  # a part's missing metric reads as 0
+        names[f"#a{n}_{m}"] = metric if part is None else f"{METRIC_LETTERS[metric]}.{part}"
         values[f":a{n}_{m}"] = {"N": _num(float(value))}
         clauses.append(f"#a{n}_{m} :a{n}_{m}")
     return clauses
@@ -243,9 +256,9 @@ def _adds(prefix: str, s: Sum, names: dict[str, str], values: dict[str, Any], n:
 def _day_update(table: str, pk: str, day: str, s: DaySum) -> dict[str, Any]:
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
-    clauses = _adds("", s, names, values, 0)
+    clauses = _adds(s, names, values, 0)
     for n, (part, sums) in enumerate(sorted(s.parts.items()), start=1):
-        clauses += _adds(f"@{part}", sums, names, values, n)
+        clauses += _adds(sums, names, values, n, part)
     end_ms = int((datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)).timestamp() * 1000)
     values[":exp"] = _expires(end_ms, ROLLUP_RETENTION)
     return {"Update": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": day}},
@@ -264,7 +277,7 @@ def _session_update(table: str, pk: str, session_id: str, s: SessionSum) -> dict
         if value:
             values[f":{name}"] = {"S": value}
             sets.append(f"{name} = if_not_exists({name}, :{name})")
-    clauses = _adds("", s, names, values, 0)
+    clauses = _adds(s, names, values, 0)
     return {"Update": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": session_id}},
                        "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(clauses)}",
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
@@ -283,13 +296,18 @@ def _key_state_put(table: str, pk: str, key_id: str, state: KeyState, version: s
     return {"Put": put}
 
 
-def _total_update(table: str, pk: str, s: Sum, first_ms: int) -> dict[str, Any]:
+def _total_update(table: str, pk: str, s: Sum, first_ms: int, routes: set[str]) -> dict[str, Any]:
+    """Lifetime totals, and the names of the routes the user's day items call by their codes."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {":first": {"N": str(first_ms)}}
-    clauses = _adds("", s, names, values, 0)
+    sets = ["first_seen = if_not_exists(first_seen, :first)"]
+    for n, route in enumerate(sorted(routes)):
+        names[f"#n{n}"] = f"n.{route_code(route)}"
+        values[f":n{n}"] = {"S": route}
+        sets.append(f"#n{n} = :n{n}")
+    clauses = _adds(s, names, values, 0)
     return {"Update": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": "total"}},
-                       "UpdateExpression": f"SET first_seen = if_not_exists(first_seen, :first) "
-                                           f"ADD {', '.join(clauses)}",
+                       "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(clauses)}",
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
 
 

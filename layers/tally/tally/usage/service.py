@@ -29,10 +29,11 @@ from tally.usage.models import (
     Usage,
 )
 from tally.usage.reads import UsageReader
-from tally.usage.recorder import KEY_SESSION_GAP
+from tally.usage.recorder import KEY_SESSION_GAP, METRIC_LETTERS
 
 TOP_SESSIONS = 10
 _METRICS = ("requests", "errors", "read_units", "write_units")
+_LETTERS = {letter: metric for metric, letter in METRIC_LETTERS.items()}
 
 
 class Revocations(Protocol):
@@ -114,9 +115,9 @@ def usage(reader: UsageReader, caller: Caller, days: int, today: date | None = N
     for item in reader.days(caller.org_id, caller.user_id, first.isoformat(), last.isoformat()):
         by_day[item["sk"]["S"]] = _units(item)
         for name, value in item.items():
-            metric, at, part = name.partition("@")
-            if at and metric in _METRICS:
-                parts[part][metric] += float(value["N"])
+            letter, dot, part = name.partition(".")
+            if dot and letter in _LETTERS:
+                parts[part][_LETTERS[letter]] += float(value["N"])
     daily = [Day(date=(first + timedelta(days=n)).isoformat(),
                  **by_day.get((first + timedelta(days=n)).isoformat(), {})) for n in range(days)]
 
@@ -124,14 +125,14 @@ def usage(reader: UsageReader, caller: Caller, days: int, today: date | None = N
         found = [(part.removeprefix(prefix), _rounded(sums)) for part, sums in parts.items() if part.startswith(prefix)]
         return sorted(found, key=lambda kv: (-kv[1]["requests"], kv[0]))
 
-    endpoints = [EndpointUsage(route=route, **sums) for route, sums in of("q|")]
-    keys = [KeyUsage(key_id=key_id, **sums) for key_id, sums in of("k|")]
-    top = of("s|")[:TOP_SESSIONS]
+    total = reader.total(caller.org_id, caller.user_id) or {}
+    endpoints = [EndpointUsage(route=_text(total, f"n.{code}") or code, **sums) for code, sums in of("q.")]
+    keys = [KeyUsage(key_id=key_id, **sums) for key_id, sums in of("k.")]
+    top = of("s.")[:TOP_SESSIONS]
     details = reader.sessions_by_id(caller.org_id, caller.user_id, [sid for sid, _ in top]) if top else {}
     top_sessions = [SessionUsage(id=sid, kind=SessionKind(_text(details.get(sid, {}), "kind") or "token"),
                                  first_seen=_moment(details.get(sid, {}), "first_seen"),
                                  last_seen=_moment(details.get(sid, {}), "last_seen"), **sums) for sid, sums in top]
-    total = reader.total(caller.org_id, caller.user_id) or {}
     return Usage(days=days, daily=daily, by_endpoint=endpoints, by_api_key=keys, top_sessions=top_sessions,
                  totals=Totals(first_seen=_moment(total, "first_seen"), **_units(total)))
 
