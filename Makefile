@@ -61,6 +61,8 @@ lock: ## re-resolve dependencies after editing pyproject.toml
 layer-requirements:
 	$(BIN)/uv export --frozen --no-dev --no-emit-project --no-hashes --no-header \
 	  --no-emit-package numpy > layers/tally/requirements.txt
+	$(BIN)/uv export --frozen --only-group mining --no-emit-project --no-hashes --no-header \
+	  > layers/git/requirements.txt
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

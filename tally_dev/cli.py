@@ -5,6 +5,7 @@
     tally token --org ORG --role ROLE [--user U]  a bearer token for the local cloud
     tally invoke LOGICAL_ID EVENT_FILE            one function, one event (`make invoke`)
     tally openapi [--write | --check]             generate / check the committed OpenAPI document
+    tally mine PATH_OR_URL --out DIR [--branch B] the code-analytics JSON files of a repository
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -64,6 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="fail when the document is out of date (default)")
     openapi.set_defaults(run=_openapi)
 
+    mine = commands.add_parser("mine", help="mine a git repository (path or URL) into the code-analytics JSON files")
+    mine.add_argument("source", metavar="PATH_OR_URL")
+    mine.add_argument("--out", required=True, type=Path, metavar="DIR", help="where to write the JSON files")
+    mine.add_argument("--branch", help="the default branch (default: the repository's HEAD)")
+    mine.add_argument("--name", help="the full name shown in the overview (default: owner/name from the source)")
+    mine.add_argument("--cache", type=Path, metavar="FILE",
+                      help="an incremental cache: read when it exists, written after (re-mines only new commits)")
+    mine.set_defaults(run=_mine)
+
     args = parser.parse_args(argv)
     return int(args.run(args))
 
@@ -75,12 +86,14 @@ def _dev(args: argparse.Namespace) -> int:
 
     progress = Progress()
     log: TextIO | None = None if args.verbose else log_path(args.port).open("w", buffering=1)
+    stopping = threading.Event()
 
     def access_log(line: str) -> None:
         print(line, file=log or sys.stderr, flush=True)
 
     def work(cloud: LocalCloud) -> None:
         from tally_dev.demo import load_demo_data
+        from tally_dev.demo_background import DemoContext, start_after_ready
 
         demo = load_demo_data(cloud)
         if args.demo_days > 0:
@@ -90,13 +103,19 @@ def _dev(args: argparse.Namespace) -> int:
         cloud.warm_up()
         progress.done()
         _announce(cloud, demo, log)
+        # ready: the demo's extras (tally_dev/demo_background.py) run from here on, in the background
+        start_after_ready(DemoContext(cloud, demo, say=access_log, stopping=stopping))
+
+    def stop() -> None:
+        stopping.set()
+        progress.say("Stopping the local cloud ...")
 
     cloud = LocalCloud(port=args.port, host=args.host, log=log, schedules=False, accelerate=args.accelerate,
                        access_log=access_log)
     starting = f"Starting Tally's local cloud on {args.host}:{args.port} ..."
     try:
         run_until_signalled(cloud, work, starting=lambda: progress.step(starting),
-                            stopping=lambda: progress.say("Stopping the local cloud ..."))
+                            stopping=stop)
     except PortInUse as error:
         progress.say(str(error))
         return 1
@@ -131,6 +150,8 @@ def _announce(cloud: LocalCloud, demo: DemoData, log: TextIO | None) -> None:
         f"  Logs:      {log.name if log is not None else 'this terminal (--verbose)'}",
         f"  Dashboard: {dashboard_url(cloud.url, viewer)}",
         "             (the demo site's last 30 days, signed in as the demo org's viewer)",
+        f"  Sites:     {cloud.url}/sites#token={demo.token('demo', 'org_admin')}",
+        "             (add a website and get its snippet, signed in as the demo org's admin)",
         f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",
         f"  DynamoDB:  {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
         "",
@@ -183,6 +204,12 @@ def _invoke(args: argparse.Namespace) -> int:
         invocation = cloud.invoke(args.logical_id, event)
     print(json.dumps(invocation.result(), indent=2))
     return 0 if invocation.ok else 1
+
+
+def _mine(args: argparse.Namespace) -> int:
+    from tally_dev.mine import mine
+
+    return mine(args.source, args.out, branch=args.branch, name=args.name, cache_file=args.cache)
 
 
 def _openapi(args: argparse.Namespace) -> int:

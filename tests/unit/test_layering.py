@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "public_stats": {"platform", "ops", "totals"},
     "web": {"platform", "ops", "totals", "sites"},
     "usage": {"platform", "ops", "auth"},
+    "code": {"platform", "ops", "totals"},
 }
 
 
@@ -78,6 +79,31 @@ def test_the_layers_have_no_cycle():
 
     for package in ALLOWED:
         visit(package, ())
+
+
+def imported_top_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and not node.level}
+    return {name.split(".")[0] for name in names}
+
+
+def test_only_the_miner_imports_pygit2():
+    """pygit2 ships in the miner's own layer (layers/git/): nothing else may need it."""
+    handlers = sorted((ROOT / "functions").glob("*/*.py"))
+    importers = {str(path.relative_to(ROOT)) for path in [*PACKAGE.rglob("*.py"), *handlers]
+                 if "pygit2" in imported_top_modules(path)}
+    assert importers
+    assert all(name.startswith("layers/tally/tally/code/mining/") for name in importers), sorted(importers)
+
+
+def test_the_tally_layer_does_not_ship_pygit2_and_the_git_layer_does():
+    def packages(requirements: Path) -> set[str]:
+        return {line.split("==")[0].strip().lower() for line in requirements.read_text().splitlines()
+                if line and not line.startswith((" ", "#"))}
+
+    assert "pygit2" not in packages(ROOT / "layers" / "tally" / "requirements.txt")
+    assert {"pygit2", "pygments"} <= packages(ROOT / "layers" / "git" / "requirements.txt")
 
 
 def creates_boto3_client(path: Path) -> bool:

@@ -136,7 +136,7 @@ def test_the_failure_badge_is_an_org_admins_neutral_at_0_opens_the_kinds_and_pol
     for kind, count in api["by_kind"].items():
         expect(detail.locator(f"li[data-kind={kind}]")).to_have_attribute("data-count", str(count))
     expect(detail.locator("li[data-kind=ingest]")).to_have_attribute("data-count", "1")
-    expect(tab.page.locator("#notice")).to_contain_text("no sites yet")  # a new organisation
+    expect(tab.page.locator("#empty-state")).to_contain_text("no sites yet")  # a new organisation: leads to /sites
 
     local.record_failures(org, [OpsKind.email])
     with tab.page.expect_response(lambda r: "/api/v1/ops/failures" in r.url):

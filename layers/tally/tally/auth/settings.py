@@ -32,3 +32,4 @@ class AuthSettings(BaseSettings):
 @cache
 def auth_settings() -> AuthSettings:
     return AuthSettings()  # filled from the environment
+

@@ -173,6 +173,7 @@
     $('dashboard').hidden = true;
     $('controls').hidden = true;
     $('status').hidden = true;
+    $('nav').hidden = true;
     $('sign-in').hidden = false;
     var box = $('sign-in-message');
     box.textContent = message || '';
@@ -218,6 +219,7 @@
     $('sign-in').hidden = true;
     $('dashboard').hidden = false;
     $('status').hidden = false;
+    $('nav').hidden = false;
     $('who').textContent = whoText(T.token());
     hideNotice();
     setState('loading');
@@ -235,11 +237,14 @@
     if (generation !== state.generation) return;
     state.sites = sites;
     if (!sites.length) {
-      showNotice('Your organisation has no sites yet. Add one with POST /api/v1/sites (org_admin), '
-        + 'then send events to POST /api/event.');
+      $('empty-state').hidden = false;
+      $('empty-state').querySelector('p').textContent = T.isAdmin()
+        ? 'Your organisation has no sites yet. Add one and paste its snippet: it takes a minute.'
+        : 'Your organisation has no sites yet. An org admin can add one on the Sites page.';
       setState('empty');
       return;
     }
+    $('empty-state').hidden = true;
     var picker = $('site-picker');
     picker.replaceChildren.apply(picker, sites.map(function (s) {
       return el('option', {value: s.site_id}, s.domain);
@@ -587,10 +592,8 @@
   // The failure badge is an operator's alarm: org admins (and platform staff) only, read from the
   // signed-in JWT's roles (an API key's roles are not known to the page: no badge). The API still
   // decides what each caller may read; this only keeps an ops alarm off a site owner's traffic view.
-  function seesFailures(token) {
-    var claims = T.claimsOf(token) || {};
-    var roles = Array.isArray(claims.roles) ? claims.roles : String(claims.roles || '').split(',');
-    return roles.indexOf('org_admin') >= 0 || roles.indexOf('super_admin') >= 0;
+  function seesFailures() {
+    return T.isAdmin();
   }
 
   var FAILURE_KINDS = ['ingest', 'aggregation', 'job', 'email', 'export', 'api', 'cache'];
@@ -598,7 +601,7 @@
   async function refreshFailures() {
     if (!state.signedIn) return;
     var holder = $('failures-holder');
-    holder.hidden = !seesFailures(T.token());
+    holder.hidden = !seesFailures();
     if (holder.hidden) return;
     var badge = $('failures');
     try {
