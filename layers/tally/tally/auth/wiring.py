@@ -26,11 +26,8 @@ def api_key_verifier() -> ApiKeyVerifier:
     settings = auth_settings()
     return ApiKeyVerifier(DynamoApiKeyStore(settings.identity_table), cache_s=settings.api_key_cache_s)
 
-<<<<<<< HEAD
 
 @cache
 def revocation_check() -> RevocationCheck:
     settings = auth_settings()
     return RevocationCheck(DynamoRevocations(settings.identity_table), cache_s=settings.revocation_cache_s)
-=======
->>>>>>> main
