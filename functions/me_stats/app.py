@@ -51,10 +51,11 @@ def sessions(limit: LimitQ = 50, cursor: CursorQ = None) -> SessionsPage:
             status_code=204,
             description="Its token is refused (401) from then on, within the authorizer's stated cache time "
                         "(`REVOCATION_CACHE_S`, 10 s). API-key sessions end by revoking the key.",
-            responses={204: {"description": "Revoked (repeating it is harmless)."},
-                       **errors(*AUTH_ERRORS, 404, 422, e404="No token session of the caller has this id.")})
+            responses={204: {"description": "Revoked (repeating it is harmless): no body.", "content": {}},
+                       **errors(*AUTH_ERRORS, 404, 409, 422, e404="No token session of the caller has this id.",
+                                e409="The session making the request: sign out to end it.")})
 @tracer.capture_method
-def revoke(session_id: Annotated[str, Path(max_length=200, description="The session's id.")]) -> Response[None]:
+def revoke(session_id: Annotated[str, Path(max_length=200, description="The session's id.")]):  # a 204: no body
     service.revoke_session(usage_reader(), revocations(), _caller(), session_id)
     metrics.add_metric(name="SessionRevoked", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)

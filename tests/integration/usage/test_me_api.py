@@ -105,7 +105,9 @@ def test_the_authorizer_refuses_a_token_whose_session_was_revoked(aws, monkeypat
     allowed = authorizer(event, FakeContext())["context"]
     assert (allowed["authenticated"], allowed["session_id"], allowed["client"]) == (True, "tab", "Firefox / GNU/Linux")
 
-    assert me("/api/v1/me/sessions/tab", method="DELETE", session="tab") == (204, None)  # the caller's own session
+    deliver([line(session="tab")])
+    assert me("/api/v1/me/sessions/tab", method="DELETE", session="tab")[0] == 409  # the session asking: sign out
+    assert me("/api/v1/me/sessions/tab", method="DELETE", session="laptop") == (204, None)  # from another one
     from tally.auth.wiring import revocation_check
 
     revocation_check.cache_clear()  # a container started after the revocation; the cached one: see the unit test

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from tally.platform.caller import Caller
-from tally.platform.errors import NotFound
+from tally.platform.errors import Conflict, NotFound
 from tally.usage.cursor import decode_cursor, encode_cursor
 from tally.usage.models import (
     AuditRow,
@@ -92,10 +92,12 @@ def list_sessions(reader: UsageReader, caller: Caller, *, limit: int, cursor: st
 
 def revoke_session(reader: UsageReader, revocations: Revocations, caller: Caller, session_id: str,
                    now: datetime | None = None) -> None:
-    """Revoke one of the caller's token sessions: its token answers 401 from then on. Another user's
-    session, a key session or an unknown id answers 404."""
+    """Revoke one of the caller's other token sessions: its token answers 401 from then on. Another
+    user's session, a key session or an unknown id answers 404; the session asking, 409 (sign out)."""
+    if session_id == caller.session_id:
+        raise Conflict("this is the session making the request: sign out to end it")
     item = reader.session(caller.org_id, caller.user_id, session_id)
-    if item is None and session_id != caller.session_id:
+    if item is None:
         raise NotFound(f"no session {session_id}")
     if item is not None and _text(item, "kind") != SessionKind.token.value:
         raise NotFound(f"no token session {session_id}: revoke the API key instead")
