@@ -198,12 +198,22 @@ def _invoke(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"cannot read the event {args.event_file}: {error}", file=sys.stderr)
         return 2
+    print(f"tally invoke: {args.logical_id} runs in a local cloud of its own (fresh tables"
+          f"{'' if args.no_demo else ' with the demo organisations, users and keys'}), not in a running `make dev`",
+          file=sys.stderr)
     with LocalCloud(http=False) as cloud:
         if not args.no_demo:
             load_demo_data(cloud)
         invocation = cloud.invoke(args.logical_id, event)
-    print(json.dumps(invocation.result(), indent=2))
-    return 0 if invocation.ok else 1
+    result = invocation.result()
+    print(json.dumps(result, indent=2))
+    if not invocation.ok:
+        return 1
+    status = result.get("statusCode") if isinstance(result, dict) else None
+    if isinstance(status, int) and not 200 <= status < 300:
+        print(f"tally invoke: {args.logical_id} answered {status}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _mine(args: argparse.Namespace) -> int:

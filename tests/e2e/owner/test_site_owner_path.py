@@ -1,6 +1,7 @@
 """The site owner's path in headless chromium against the local cloud, in one walk: an org admin adds a
 site, copies its snippet into a page served on another origin, loads it, sees the check turn green and
-the pageview on the dashboard; creates an API key, uses it, revokes it and sees it refused.
+the pageview on the dashboard, and a goal's conversion rate equal to a count of what the pages sent;
+creates an API key, uses it, revokes it and sees it refused.
 
 Screenshots of every new page at 1280 px and 390 px go to test-artifacts/ (the README's are copies of
 them, under docs/screenshots/). Waits are conditions, never sleeps; the one long wait is the
@@ -70,14 +71,26 @@ def test_an_org_admin_adds_a_site_sees_the_first_pageview_arrive_and_manages_api
     # paste it into a page on another origin (a loopback page: the two attributes the page explains)
     pasted = snippet.replace("<script defer", "<script defer data-allow-local data-allow-automation")
     with SiteServer(capture_paths=()) as website:
+        event_snippet = tab.page.locator("#event-snippet").text_content().splitlines()[0]  # the queue stub
         website.add("/pricing", f"<!doctype html><html><head><title>Pricing</title><link rel=icon href='data:,'>"
-                                f"{pasted}</head><body><h1>Pricing</h1></body></html>")
+                                f"{pasted}{event_snippet}</head><body><h1>Pricing</h1></body></html>")
+        website.add("/js/signup.js", "tally('Signup', {props: {plan: 'pro'}});", "application/javascript")
+        website.add("/signup", f"<!doctype html><html><head><title>Signup</title><link rel=icon href='data:,'>"
+                               f"{pasted}{event_snippet}<script src='/js/signup.js'></script></head>"
+                               f"<body><h1>Welcome</h1></body></html>")
         visitor = tab.page.context.new_page()
         visitor.set_extra_http_headers({"User-Agent": BROWSER})  # headless chromium's own UA is a bot's
         with visitor.expect_response(lambda r: r.url == f"{cloud}/api/event") as sent:
             visitor.goto(website.url("/pricing"))
         assert sent.value.status == 202
         assert sent.value.headers.get("x-tally-dropped") is None
+        second = tab.page.context.new_page()  # a second visitor (another UA: another visitor id) converts
+        second.set_extra_http_headers({"User-Agent": BROWSER.replace("131.0.0.0", "130.0.0.0")})
+        signup = f"{cloud}/api/event"
+        with second.expect_response(lambda r: r.url == signup and "Signup" in (r.request.post_data or "")), \
+                second.expect_response(lambda r: r.url == signup and "pageview" in (r.request.post_data or "")):
+            second.goto(website.url("/signup"))
+        second.close()
         visitor.close()
 
     # the check turns green, and the dashboard counts the pageview
@@ -86,8 +99,14 @@ def test_an_org_admin_adds_a_site_sees_the_first_pageview_arrive_and_manages_api
     shoot(tab, "site-seen")
     tab.page.click("#check-hint a")
     wait_until_ready(tab)
-    assert cards(tab)["pageviews"] == 1
-    expect(tab.page.locator("#panel-pages tbody tr").first.locator(".label")).to_have_text("/pricing")
+    assert cards(tab)["pageviews"] == 2
+    assert cards(tab)["visitors"] == 2
+    expect(tab.page.locator("#panel-pages tbody tr .label", has_text="/pricing")).to_have_count(1)
+    # the goal: 1 of the day's 2 visitors converted (a brute-force count of what the two pages sent)
+    goal = tab.page.locator("#panel-goals tbody tr").first
+    expect(goal.locator(".label")).to_have_text("Signup")
+    expect(goal.locator(".col-conversion_rate")).to_have_text(f"{round(1 / 2 * 100, 2):g}%")
+    shoot(tab, "dashboard-today")
 
     # an API key: created (shown once), used, revoked, refused
     tab.page.goto(f"{cloud}/settings")
@@ -107,6 +126,30 @@ def test_an_org_admin_adds_a_site_sees_the_first_pageview_arrive_and_manages_api
         refused = wait_until_refused(client, cache_lifetime_s() + 10)
     assert refused.status_code == 401
     assert refused.json()["error"]["message"] == "API key revoked"
+
+    # a viewer of the organisation sees the site read-only: no add form, no saving, no deleting
+    site_page = f"{cloud}/sites/{site['site_id']}"
+    tab.page.goto(f"{cloud}/sites#token={issue_token(org, 'viewer')}")
+    expect(tab.page.locator("#site-list li")).to_have_count(1)
+    expect(tab.page.locator("#add-panel")).to_be_hidden()
+    tab.page.goto(site_page)
+    expect(tab.page.locator("#domain")).to_have_text(domain)
+    expect(tab.page.locator("#timezone")).to_be_disabled()
+    expect(tab.page.locator("#read-only")).to_be_visible()
+    expect(tab.page.locator("#delete-panel")).to_be_hidden()
+    expect(tab.page.locator("#settings-form button[type=submit]")).to_be_hidden()
+
+    tab.assert_no_console_errors()
+
+    # the admin deletes it: the domain typed to confirm, then the page follows the deletion job
+    tab.page.goto(f"{site_page}?signed-in=admin#token={admin}")  # a new URL: a load, not a hash change
+    expect(tab.page.locator("#domain")).to_have_text(domain)
+    expect(tab.page.locator("#delete-button")).to_be_disabled()
+    tab.page.fill("#delete-confirm", domain)
+    tab.page.click("#delete-button")
+    expect(tab.page.locator("#deletion")).to_contain_text("Deleting")  # followed until the job removes it
+    status = local.http.get(f"/api/v1/sites/{site['site_id']}", headers={"Authorization": f"Bearer {admin}"})
+    assert status.json()["status"] == "deleting"  # the job removes it after its grace period: not waited for here
     tab.assert_no_console_errors()
 
 

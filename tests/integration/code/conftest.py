@@ -24,6 +24,7 @@ class Answer:
 class CodeCloud:
     bucket: str
     queue_url: str
+    tables: Any = None
 
     def call(self, method: str, path: str, *, org: str = "demo", role: str = "org_admin", user: str | None = None,
              body: Any = None, query: dict[str, str] | None = None) -> Answer:
@@ -77,7 +78,7 @@ def code(aws, monkeypatch: pytest.MonkeyPatch) -> CodeCloud:
     from tests.conftest import _clear_settings_caches
 
     _clear_settings_caches()
-    return CodeCloud(bucket, queue_url)
+    return CodeCloud(bucket, queue_url, aws)
 
 
 def register(code: CodeCloud, url: str = "https://github.com/example/repo", **fields: Any) -> dict[str, Any]:

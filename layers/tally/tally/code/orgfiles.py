@@ -67,6 +67,13 @@ def remove_codebase(store: ExportStore, org_id: str, codebase_id: str, **kwargs:
         update(store, org_id, name, drop, **kwargs)
 
 
+def list_row(name: str, overview: Document) -> Document:
+    """A codebase's row in codebases_list.json."""
+    return {"name": name, **{f: overview.get(f) for f in (
+        "head_sha", "default_branch", "mined_at", "total_commits", "total_contributors", "total_churn",
+        "primary_language")}}
+
+
 def summary_piece(overview: Document, ownership: Document, salt: str) -> Document:
     """A codebase's part of the org summary: its totals, and contributors without their emails."""
     contributors = sorted(ownership.get("contributors", []), key=lambda c: -int(c.get("commits", 0)))

@@ -19,9 +19,5 @@ def publish(store: ExportStore, codebase: Codebase, exports: Mapping[str, Any], 
     for name in EXPORTS:
         store.write(codebase_key(codebase.org_id, codebase.codebase_id, name), exports[name])
     overview = exports["overview"]
-    row = {"name": codebase.name, "head_sha": overview.get("head_sha"),
-           "default_branch": overview.get("default_branch"), "mined_at": overview.get("mined_at"),
-           **{f: overview.get(f) for f in ("total_commits", "total_contributors", "total_churn",
-                                           "primary_language")}}
-    orgfiles.set_codebase(store, codebase.org_id, codebase.codebase_id, row,
+    orgfiles.set_codebase(store, codebase.org_id, codebase.codebase_id, orgfiles.list_row(codebase.name, overview),
                           orgfiles.summary_piece(overview, exports["ownership"], salt))

@@ -91,14 +91,16 @@ def enqueue_run(store: DynamoCodeStore, exports: ExportStore, queue: MiningQueue
     if lease is None:
         raise NotFound(NO_CODEBASE)
     if lease.started:
-        exports.write(codebase_key(org_id, codebase_id, STATUS), queued_status(lease.run_id, at))
+        exports.write(codebase_key(org_id, codebase_id, STATUS), queued_status(codebase_id, lease.run_id, at))
         queue.send(StepMessage(org_id, codebase_id, lease.run_id, 1))
     return MineAccepted(run_id=lease.run_id, state=lease.state, started=lease.started)
 
 
-def queued_status(run_id: str, at: datetime) -> dict[str, object]:
-    return {"run_id": run_id, "state": RunState.queued.value, "phase": "queued", "commits_done": 0,
-            "commits_total": None, "phase_seconds": {}, "started_at": at.isoformat(), "finished_at": None,
+def queued_status(codebase_id: str, run_id: str, at: datetime) -> dict[str, object]:
+    """status.json of a queued run (the fields of `tally.code.mining.status`, which the miner's layer holds)."""
+    return {"codebase_id": codebase_id, "run_id": run_id, "state": RunState.queued.value, "phase": "queued",
+            "commits_done": 0,
+            "commits_total": 0, "phase_seconds": {}, "started_at": at.isoformat(), "finished_at": None,
             "error": None}
 
 

@@ -52,8 +52,11 @@
       {label: 'Browsers', property: 'browser', column: 'Browser', columns: ['visitors', 'visits']},
       {label: 'OS', property: 'os', column: 'Operating system', columns: ['visitors', 'visits']},
     ]},
-    {id: 'events', title: 'Events', tabs: [
-      {label: 'Events', property: 'event:name', column: 'Event', columns: ['visitors', 'events']},
+    {id: 'goals', title: 'Goals', tabs: [
+      {label: 'Goals', property: 'goal', column: 'Goal', columns: ['visitors', 'events', 'conversion_rate'],
+        labels: {visitors: 'Uniques', events: 'Total'},
+        titles: {visitors: 'Unique conversions: visitors who completed the goal', events: 'Total conversions',
+          conversion_rate: 'Conversion rate: unique conversions / visitors of the period'}},
     ]},
   ];
 
@@ -321,6 +324,7 @@
       var data = noteCompleteness(generation, await T.api(statsPath('overview'),
         params(range.concat([['compare', 'previous_period']]))));
       if (!current(generation)) return;
+      state.previousUntil = data.previous_until || null;
       renderCards(data.results);
       renderRange(data.range);
     } catch (error) {
@@ -376,7 +380,10 @@
     $('chart-title').textContent = METRIC[state.view.metric].label;
   }
 
-  function changeOf(metric, change) {
+  function changeOf(metric, change, compared) {
+    if (compared && (change === null || change === undefined)) {  // nothing to compare with: no percentage
+      return {text: '—', tone: 'none', words: 'no data in the previous period to compare with'};
+    }
     if (change === null || change === undefined) return {text: '', tone: '', words: ''};
     var unit = metric.points ? ' pts' : '%';
     var arrow = change > 0 ? '↑ ' : change < 0 ? '↓ ' : '';
@@ -395,12 +402,13 @@
       var result = results[metric.key] || {value: 0};
       card.dataset.value = String(result.value);
       card.querySelector('.card-value').textContent = metric.format(result.value);
-      var change = changeOf(metric, result.change);
+      var change = changeOf(metric, result.change, result.previous !== null && result.previous !== undefined);
       var badge = card.querySelector('.card-change');
       badge.textContent = change.text;
       badge.className = 'card-change ' + change.tone;
       badge.title = result.previous === null || result.previous === undefined ? ''
-        : 'Previous period: ' + metric.format(result.previous);
+        : 'Previous period' + (state.previousUntil ? ' (the same part of it so far)' : '') + ': '
+          + metric.format(result.previous);
       card.setAttribute('aria-label', metric.label + ': ' + metric.format(result.value)
         + (change.words ? ', ' + change.words : ''));
     });
@@ -547,7 +555,10 @@
 
   // -- chart --------------------------------------------------------------------------------------------------
   function drawChart() {
-    if (state.series) T.drawChart($('chart'), state.series.results, state.series.interval, METRIC[state.view.metric]);
+    if (state.series) {
+      T.drawChart($('chart'), state.series.results, state.series.interval, METRIC[state.view.metric],
+        state.series.current_point);
+    }
   }
 
   // -- breakdowns -------------------------------------------------------------------------------------------
