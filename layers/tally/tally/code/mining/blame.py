@@ -252,33 +252,44 @@ def _hand_over(pending: dict[str, Any], parent: str, moving: Any) -> None:
 
 def _match(entries: Entries, hunks: list[Any], ignored: bool) -> tuple[Entries, Entries]:
     """Split ranges into (passed to the parent, in the parent's line numbers; kept by this commit)."""
-    spans = []  # (new start, new end, old start, old lines), 0-based half-open
+    starts: list[int] = []  # the hunks' new lines [start, end), old start and old lines, 0-based
+    ends: list[int] = []
+    old_starts: list[int] = []
+    old_counts: list[int] = []
     for hunk in hunks:
-        new_start = hunk.new_start - 1 if hunk.new_lines else hunk.new_start
-        old_start = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
-        spans.append((new_start, new_start + hunk.new_lines, old_start, hunk.old_lines))
-    ends = [span[1] for span in spans]
-    offsets = [0] + [old_start + old_lines - new_end for _, new_end, old_start, old_lines in spans]
+        new_lines, old_lines = hunk.new_lines, hunk.old_lines
+        new_start = hunk.new_start - 1 if new_lines else hunk.new_start
+        starts.append(new_start)
+        ends.append(new_start + new_lines)
+        old_starts.append(hunk.old_start - 1 if old_lines else hunk.old_start)
+        old_counts.append(old_lines)
+    offsets = [0] + [old_start + old_lines - new_end
+                     for old_start, old_lines, new_end in zip(old_starts, old_counts, ends, strict=True)]
+    spans = len(starts)
     passed: Entries = []
     kept: Entries = []
     for first, count, slot in entries:
-        line, end = first, first + count
-        position = bisect_right(ends, line)
+        end = first + count
+        position = bisect_right(ends, first)
+        if position == spans or end <= starts[position]:  # no hunk touches the range: it passes whole
+            passed.append([first + offsets[position], count, slot])
+            continue
+        line = first
         while line < end:
-            if position < len(spans) and spans[position][0] <= line:
-                new_start, new_end, old_start, old_lines = spans[position]
+            if position < spans and starts[position] <= line:
+                new_start, new_end = starts[position], ends[position]
                 stop = min(end, new_end)
                 if ignored:  # git's fallback: the changed line at the same place in the parent's version
-                    shared = min(stop, new_start + old_lines)
+                    shared = min(stop, new_start + old_counts[position])
                     if line < shared:
-                        passed.append([old_start + line - new_start, shared - line, slot + line - first])
+                        passed.append([old_starts[position] + line - new_start, shared - line, slot + line - first])
                         line = shared
                 if line < stop:
                     kept.append([line, stop - line, slot + line - first])
                 line = max(line, stop)
                 position += 1
             else:
-                stop = min(end, spans[position][0]) if position < len(spans) else end
+                stop = min(end, starts[position]) if position < spans else end
                 passed.append([line + offsets[position], stop - line, slot + line - first])
                 line = stop
     return passed, kept
