@@ -149,6 +149,8 @@ def _announce(cloud: LocalCloud, demo: DemoData, log: TextIO | None) -> None:
         f"  Logs:      {log.name if log is not None else 'this terminal (--verbose)'}",
         f"  Dashboard: {dashboard_url(cloud.url, viewer)}",
         "             (the demo site's last 30 days, signed in as the demo org's viewer)",
+        f"  Sites:     {cloud.url}/sites#token={demo.token('demo', 'org_admin')}",
+        "             (add a website and get its snippet, signed in as the demo org's admin)",
         f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",
         f"  DynamoDB:  {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
         "",
@@ -195,12 +197,22 @@ def _invoke(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"cannot read the event {args.event_file}: {error}", file=sys.stderr)
         return 2
+    print(f"tally invoke: {args.logical_id} runs in a local cloud of its own (fresh tables"
+          f"{'' if args.no_demo else ' with the demo organisations, users and keys'}), not in a running `make dev`",
+          file=sys.stderr)
     with LocalCloud(http=False) as cloud:
         if not args.no_demo:
             load_demo_data(cloud)
         invocation = cloud.invoke(args.logical_id, event)
-    print(json.dumps(invocation.result(), indent=2))
-    return 0 if invocation.ok else 1
+    result = invocation.result()
+    print(json.dumps(result, indent=2))
+    if not invocation.ok:
+        return 1
+    status = result.get("statusCode") if isinstance(result, dict) else None
+    if isinstance(status, int) and not 200 <= status < 300:
+        print(f"tally invoke: {args.logical_id} answered {status}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _mine(args: argparse.Namespace) -> int:

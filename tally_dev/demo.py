@@ -82,7 +82,7 @@ def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> Dem
             demo.tokens[(org, role.value)] = issue_token(org, role.value, user=user, ttl_s=ttl_s)
         demo.api_keys[org] = issue_api_key(key_store, key_id=f"{org}-demo-key", org_id=org,
                                            user_id=default_user(org, Role.org_admin.value),
-                                           roles=[Role.org_admin.value])
+                                           roles=[Role.org_admin.value], name="demo key")
         recorded = 0
         for i, (kind, operation, message) in enumerate(DEMO_FAILURES[org]):
             recorded += record_failure(kind, operation, message, org_id=org, failure_id=f"demo-{org}-{i}",
@@ -102,8 +102,24 @@ class _LocalApiKeyStore:
     def find(self, key_hash: str) -> dict[str, Any] | None:
         raise NotImplementedError("the demo only issues keys")
 
-    def put(self, key_hash: str, record: dict[str, Any]) -> None:
-        from tally.auth.items import SK, ApiKeyItem, key_pk
+    def create(self, key_hash: str, record: dict[str, Any]) -> None:
+        """The key's record and its organisation's listing entry (`tally.auth.items`)."""
+        from tally.auth.items import SK, ApiKeyItem, ApiKeyListing, key_pk, listing_pk, listing_sk
 
-        item = ApiKeyItem(key_pk(key_hash), SK, **record).serialize(null_check=True)
-        self.client.put_item(TableName=self.table_name, Item=item)
+        key = ApiKeyItem(key_pk(key_hash), SK, key_id=record["key_id"], org_id=record["org_id"],
+                         user_id=record["user_id"], roles=record["roles"], revoked=False,
+                         created_at=record["created_at"], name=record["name"], prefix=record["prefix"])
+        listing = ApiKeyListing(listing_pk(record["org_id"]), listing_sk(record["key_id"]), key_id=record["key_id"],
+                                key_hash=key_hash, name=record["name"], prefix=record["prefix"],
+                                roles=record["roles"], created_by=record["user_id"], created_at=record["created_at"])
+        for item in (key, listing):
+            self.client.put_item(TableName=self.table_name, Item=item.serialize(null_check=True))
+
+    def listing(self, org_id: str) -> list[dict[str, Any]]:
+        raise NotImplementedError("the demo only issues keys")
+
+    def revoke(self, org_id: str, key_id: str, at: Any) -> bool:
+        raise NotImplementedError("the demo only issues keys")
+
+    def touch(self, org_id: str, key_id: str, at: Any) -> None:
+        raise NotImplementedError("the demo only issues keys")

@@ -67,3 +67,12 @@ def _run(step: BackgroundStep, ctx: DemoContext) -> None:
             ctx.say(f"demo: {step.name} failed:\n{traceback.format_exc()}")
         return
     ctx.say(f"demo: {step.name} done")
+
+
+def _live_traffic(ctx: DemoContext) -> None:
+    from tally_dev.demo_live import live_traffic
+
+    live_traffic(ctx)
+
+
+AFTER_READY.append(BackgroundStep("live traffic", _live_traffic))

@@ -17,11 +17,19 @@ from typing import Any
 
 import httpx
 
-PAGES = ["/", "/pricing", "/docs", "/docs/getting-started", "/docs/api", "/blog", "/blog/launch", "/about",
-         "/signup", "/changelog"]
-REFERRERS = ["", "", "", "https://www.google.com/", "https://www.google.com/", "https://duckduckgo.com/",
-             "https://news.ycombinator.com/", "https://t.co/abc", "https://www.reddit.com/r/selfhosted/",
-             "https://github.com/tally/tally"]
+#: More than a page (10 rows) of pages and of referrers, so the dashboard's "Load more" has work to do.
+PAGES = ["/", "/", "/", "/pricing", "/pricing", "/docs", "/docs/getting-started", "/docs/api", "/docs/tracker",
+         "/docs/import", "/blog", "/blog/launch", "/blog/privacy-first-analytics", "/blog/serverless-costs",
+         "/about", "/signup", "/changelog", "/contact"]
+REFERRERS = ["", "", "", "https://www.google.com/", "https://www.google.com/", "https://www.google.de/",
+             "https://duckduckgo.com/", "https://www.bing.com/", "https://news.ycombinator.com/", "https://t.co/abc",
+             "https://www.reddit.com/r/selfhosted/", "https://github.com/tally/tally", "https://lobste.rs/",
+             "https://www.linkedin.com/", "https://dev.to/", "https://mastodon.social/"]
+#: Where demo visitors are, weighted (ISO 3166-1 alpha-2): the import's `country`, the live traffic's
+#: CloudFront-Viewer-Country header.
+COUNTRIES = ["DE"] * 6 + ["US"] * 5 + ["GB"] * 3 + ["FR"] * 2 + ["NL"] * 2 + ["IN", "BR", "CA", "SE", "PL", "JP",
+                                                                             "ES", "AT", "CH"]
+DOWNLOADS = ["tally-whitepaper.pdf", "pricing.pdf", "tally-cli.tar.gz"]
 UTM = ["", "", "", "", "?utm_source=newsletter&utm_medium=email&utm_campaign=november"]
 USER_AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -60,16 +68,23 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
             t = midnight + timedelta(hours=min(23.9, max(0.0, rng.gauss(14, 4))))
             person, referrer, utm = rng.randrange(people * 3), rng.choice(REFERRERS), rng.choice(UTM)
             ua = USER_AGENTS[person % len(USER_AGENTS)]
+            country = COUNTRIES[person % len(COUNTRIES)]
             for _ in range(rng.choice([1, 1, 2, 3, 4, 6])):
                 line += 1
                 yield {"id": f"demo-{line}", "timestamp": t.isoformat(), "name": "pageview",
                        "url": f"https://{site.domain}{rng.choice(PAGES)}{utm}", "referrer": referrer,
-                       "visitor": f"person-{person}", "user_agent": ua}
+                       "visitor": f"person-{person}", "user_agent": ua, "country": country}
                 if rng.random() < 0.04:
                     line += 1
                     yield {"id": f"demo-{line}", "timestamp": (t + timedelta(seconds=5)).isoformat(),
                            "name": "Signup", "url": f"https://{site.domain}/signup", "visitor": f"person-{person}",
-                           "props": {"plan": rng.choice(["free", "pro", "team"])}, "user_agent": ua}
+                           "props": {"plan": rng.choice(["free", "pro", "team"])}, "user_agent": ua,
+                           "country": country}
+                elif rng.random() < 0.02:
+                    line += 1
+                    yield {"id": f"demo-{line}", "timestamp": (t + timedelta(seconds=8)).isoformat(),
+                           "name": "Download", "url": f"https://{site.domain}/docs", "visitor": f"person-{person}",
+                           "props": {"file": rng.choice(DOWNLOADS)}, "user_agent": ua, "country": country}
                 t += timedelta(seconds=rng.randrange(10, 600))
                 referrer, utm = "", ""
                 if t >= now:

@@ -1,4 +1,5 @@
-"""Tally's pages: GET / (the dashboard) and GET /assets/{name} (its scripts and styles). Public files."""
+"""Tally's pages: GET / (the dashboard), /sites, /sites/{site_id}, /settings, and GET /assets/{name} (their
+scripts and styles). Public files: the data comes from the API with the signed-in token."""
 
 from typing import Annotated, Any
 
@@ -36,6 +37,34 @@ def dashboard():
     response = page_response("dashboard", *_validators())
     metrics.add_metric(name=f"Page{response.status_code}", unit=MetricUnit.Count, value=1)
     return response
+
+
+def _page(name: str):
+    response = page_response(name, *_validators())
+    metrics.add_metric(name=f"Page{response.status_code}", unit=MetricUnit.Count, value=1)
+    return response
+
+
+@app.get("/sites", summary="The sites page", tags=["pages"], responses=PAGE_RESPONSES,
+         description="The organisation's sites; org admins add one here (domain, time zone).")
+@tracer.capture_method
+def sites_page():
+    return _page("sites")
+
+
+@app.get("/sites/<site_id>", summary="A site's page", tags=["pages"], responses=PAGE_RESPONSES,
+         description="The tracker snippet with a copy button, the custom-event snippet, a live check for the "
+                     "first pageview, and the site's settings (time zone, retention, deletion).")
+@tracer.capture_method
+def site_page(site_id: Annotated[str, Path(max_length=64, description="The site's id.")]):
+    return _page("site")
+
+
+@app.get("/settings", summary="The settings page", tags=["pages"], responses=PAGE_RESPONSES,
+         description="API keys: create (shown once), list and revoke (org admins).")
+@tracer.capture_method
+def settings_page():
+    return _page("settings")
 
 
 @app.get("/assets/<name>", summary="A script or style sheet of the pages", tags=["pages"],

@@ -100,7 +100,10 @@ def timeseries(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, dat
 @tracer.capture_method
 def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date_from: FromQ = None,
               to: ToQ = None, tz: TzQ = None,
-              property: Annotated[str, Query(max_length=200, description="`page`, `source`, `event:props:<key>`, …")]
+              property: Annotated[str, Query(max_length=200, description=(
+                  "`page`, `source`, `event:props:<key>`, …; `goal`: the custom events (never `pageview` or "
+                  "`engagement`) with unique conversions (`visitors`), total conversions (`events`) and "
+                  "`conversion_rate` (unique converters / visitors of the period, percent)."))]
               = "page",
               limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
               cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]

@@ -93,6 +93,20 @@ def test_make_invoke_runs_one_function_with_a_sample_event():
     assert body["count"] == 5  # the demo org's recorded failures
 
 
+def test_make_invoke_says_it_runs_its_own_cloud_and_fails_on_a_non_2xx_answer(tmp_path):
+    event = json.loads((ROOT / "events" / "keys.json").read_text())
+    event["requestContext"]["authorizer"]["lambda"]["roles"] = "viewer"  # creating a key needs an org admin
+    path = tmp_path / "keys-as-viewer.json"
+    path.write_text(json.dumps(event))
+
+    result = subprocess.run([*TALLY, "invoke", "KeysFunction", str(path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=BOUND_S)
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["statusCode"] == 403
+    assert "a local cloud of its own" in result.stderr and "answered 403" in result.stderr
+
+
 def test_tally_invoke_reports_an_unknown_function():
     result = subprocess.run([*TALLY, "invoke", "NoSuchFunction", "events/fallback.json"],
                             cwd=ROOT, capture_output=True, text=True, timeout=BOUND_S)

@@ -48,6 +48,9 @@ def test_every_function_runs_python_311_on_arm64_with_the_tally_layer():
     for lid, resource in resources_of_type(TEMPLATE, "AWS::Serverless::Function").items():
         props = resource["Properties"]
         assert props.get("Runtime", "python3.11") == "python3.11", lid
+        if lid == "CodeMinerFunction":  # the global tally layer, plus the git layer only the miner needs
+            assert props["Layers"] == [{"Ref": "GitLayer"}], lid
+            continue
         assert "Layers" not in props, f"{lid} must use the global tally layer"
 
 

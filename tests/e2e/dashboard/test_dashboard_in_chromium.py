@@ -58,7 +58,11 @@ def test_the_token_link_signs_in_and_shows_the_demo_sites_last_30_days(tab: Tab,
     first = tab.page.locator("#panel-pages tbody tr").first
     expect(first.locator(".label")).to_have_text(pages["results"][0]["value"])
     expect(first.locator(".col-visitors")).to_have_text(str(pages["results"][0]["visitors"]))
-    assert tab.page.locator("#chart svg path.line").count() == 1
+    assert tab.page.locator("#chart svg path.line:not(.partial)").count() == 1
+    # today is the current, partial point: the line reaches it dashed and stops there
+    series = dashboard.get(next(u for u in stats if "/stats/timeseries" in u))
+    assert series["current_point"] == series["results"][-1]["date"] == today_at_the_site().isoformat()
+    assert tab.page.locator("#chart svg path.line.partial").count() == 1
     assert dashboard.get("/api/v1/ops/failures?since=24h")["count"] >= 5  # the demo data's failures
     expect(tab.page.locator("#failures-holder")).to_be_hidden()  # an ops alarm is not a viewer's business
     expect(tab.page.locator("#realtime")).to_have_attribute("data-count", "0")  # imported history only
@@ -136,7 +140,7 @@ def test_the_failure_badge_is_an_org_admins_neutral_at_0_opens_the_kinds_and_pol
     for kind, count in api["by_kind"].items():
         expect(detail.locator(f"li[data-kind={kind}]")).to_have_attribute("data-count", str(count))
     expect(detail.locator("li[data-kind=ingest]")).to_have_attribute("data-count", "1")
-    expect(tab.page.locator("#notice")).to_contain_text("no sites yet")  # a new organisation
+    expect(tab.page.locator("#empty-state")).to_contain_text("no sites yet")  # a new organisation: leads to /sites
 
     local.record_failures(org, [OpsKind.email])
     with tab.page.expect_response(lambda r: "/api/v1/ops/failures" in r.url):

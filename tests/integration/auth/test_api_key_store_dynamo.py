@@ -18,7 +18,8 @@ def test_an_issued_key_is_stored_only_as_its_hash_and_verifies(aws):
     assert (identity.org_id, identity.user_id, identity.key_id) == ("demo", "u1", "k1")
     assert Role.org_admin in identity.roles
     stored = boto3.client("dynamodb").scan(TableName=aws["IdentityTable"])["Items"]
-    assert [(i["pk"]["S"], i["sk"]["S"]) for i in stored] == [(f"apikey#{hash_api_key(key)}", "apikey")]
+    assert sorted((i["pk"]["S"], i["sk"]["S"]) for i in stored) == [
+        (f"apikey#{hash_api_key(key)}", "apikey"), ("org#demo#apikeys", "apikey#k1")]  # the key, its listing
     assert key not in repr(stored)
 
 

@@ -65,7 +65,7 @@ def test_the_figures_come_from_the_recorded_totals_with_caching_and_rate_limit_h
     totals = DynamoTotals(aws["PublicStatsTable"], dynamodb())
     totals.record_contribution("site#a", Contribution(sites=1))
     totals.record_contribution("site#b", Contribution(sites=1))
-    totals.record_contribution("web#a#2026-01-01T00", Contribution(pageviews=1234, visit_seconds=45_000))
+    totals.record_contribution("web#a#2026-01-01T00", Contribution(pageviews=1234, visit_ms=45_000_000))
     use_runtime(FakeClock(1_767_225_600.0))
     status, headers, body = get(handler)
     assert status == 200

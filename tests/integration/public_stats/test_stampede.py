@@ -17,7 +17,7 @@ from tests.unit.public_stats.fakes import FakeClock
 def test_a_burst_of_100_requests_at_cache_expiry_recomputes_exactly_once(server_settings):
     client = dynamodb()
     table = server_settings.table
-    DynamoTotals(table, client).record_contribution("web#seed", Contribution(pageviews=500, visit_seconds=7200))
+    DynamoTotals(table, client).record_contribution("web#seed", Contribution(pageviews=500, visit_ms=7_200_000))
     clock = FakeClock()
     warm = make_runtime(server_settings, clock, client=client)
     first = warm.service.current()

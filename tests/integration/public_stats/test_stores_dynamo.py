@@ -119,13 +119,13 @@ def test_totals_read_zero_until_something_is_recorded(table):
 
 def test_a_contribution_is_counted_once_however_often_it_is_recorded(table):
     totals = DynamoTotals(table, dynamodb())
-    sealed = Contribution(pageviews=120, visit_seconds=3600)
+    sealed = Contribution(pageviews=120, visit_ms=3_600_000)
     assert totals.record_contribution("web#site-1#2026-01-01T10", sealed) is True
     assert totals.record_contribution("web#site-1#2026-01-01T10", sealed) is False
     assert totals.record_contribution("site#site-1", site_created(datetime(2025, 3, 1, tzinfo=UTC))) is True
     assert totals.record_contribution("site#site-0", site_created(datetime(2023, 3, 1, tzinfo=UTC))) is True
     assert totals.record_contribution("repo#r-1", Contribution(repositories=1)) is True
-    assert totals.read() == Totals(sites=1, pageviews=120, visit_seconds=3600, repositories=1)
+    assert totals.read() == Totals(sites=1, pageviews=120, visit_ms=3_600_000, repositories=1)
 
 
 def test_reading_the_totals_is_one_bounded_query_never_a_scan(table):
@@ -154,7 +154,7 @@ def test_a_contribution_can_join_the_writers_own_sealing_transaction(table):
 def test_concurrent_writers_with_retries_and_duplicates_sum_exactly(aws_server):
     table = aws_server["PublicStatsTable"]
     totals = DynamoTotals(table, dynamodb(), sleeper=lambda _: None)
-    contributions = [(f"web#{n % 60}", Contribution(pageviews=n % 60 + 1, visit_seconds=10)) for n in range(180)]
+    contributions = [(f"web#{n % 60}", Contribution(pageviews=n % 60 + 1, visit_ms=10_000)) for n in range(180)]
     barrier = threading.Barrier(12)
 
     def write(batch):
@@ -164,4 +164,4 @@ def test_concurrent_writers_with_retries_and_duplicates_sum_exactly(aws_server):
     with ThreadPoolExecutor(12) as pool:
         counted = sum(pool.map(write, [contributions[i::12] for i in range(12)]))
     assert counted == 60
-    assert totals.read() == Totals(pageviews=sum(range(1, 61)), visit_seconds=600)
+    assert totals.read() == Totals(pageviews=sum(range(1, 61)), visit_ms=600_000)

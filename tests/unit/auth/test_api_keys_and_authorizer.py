@@ -9,6 +9,7 @@ from tally.auth.identity import CredentialError
 from tally.auth.tokens import TokenVerifier
 from tally.platform.caller import Caller, Role
 from tally.platform.errors import Forbidden, Unauthenticated
+from tally_dev.template import load_template
 
 SECRET = "local-secret-for-tests-0123456789abcdef"
 
@@ -17,13 +18,28 @@ class MemoryKeyStore:
     def __init__(self):
         self.items: dict[str, dict] = {}
         self.lookups = 0
+        self.used: dict[str, object] = {}
 
     def find(self, key_hash):
         self.lookups += 1
-        return self.items.get(key_hash)
+        found = self.items.get(key_hash)
+        return dict(found) if found is not None else None  # a copy, as a database read is
 
-    def put(self, key_hash, record):
-        self.items[key_hash] = dict(record)
+    def create(self, key_hash, record):
+        self.items[key_hash] = {**record, "revoked": False}
+
+    def listing(self, org_id):
+        return [r for r in self.items.values() if r["org_id"] == org_id and not r["revoked"]]
+
+    def revoke(self, org_id, key_id, at=None):
+        for record in self.items.values():
+            if (record["org_id"], record["key_id"]) == (org_id, key_id):
+                record["revoked"] = True
+                return True
+        return False
+
+    def touch(self, org_id, key_id, at):
+        self.used[key_id] = at
 
 
 def test_an_api_key_is_stored_only_as_its_sha256_hash():
@@ -32,6 +48,27 @@ def test_an_api_key_is_stored_only_as_its_sha256_hash():
     assert key.startswith("tly_")
     assert list(store.items) == [hash_api_key(key)]
     assert key not in repr(store.items)
+    assert store.items[hash_api_key(key)]["prefix"] == key[:12]
+
+
+def test_a_revoked_key_is_refused_within_the_templates_cache_lifetime_and_its_use_is_noted():
+    ttl = int(load_template()["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"][
+        "API_KEY_CACHE_S"])
+    store, clock = MemoryKeyStore(), [0.0]
+    key = issue_api_key(store, key_id="k9", org_id="demo", user_id="u1", roles=["viewer"])
+    verifier = ApiKeyVerifier(store, cache_s=ttl, clock=lambda: clock[0])
+    assert verifier.verify(key).key_id == "k9"
+    assert "k9" in store.used  # last used, noted on the fresh lookup
+    clock[0] = 1.0
+    assert store.revoke("demo", "k9", None)
+
+    clock[0] = ttl - 0.5  # this container accepted it just before: still cached
+    assert verifier.verify(key).key_id == "k9"
+    clock[0] = ttl + 0.0  # the cache lifetime stated in template.yaml is over: refused from then on
+    with pytest.raises(CredentialError, match="revoked"):
+        verifier.verify(key)
+    with pytest.raises(CredentialError, match="revoked"):  # a container that never saw it refuses at once
+        ApiKeyVerifier(store, cache_s=ttl, clock=lambda: 1.0).verify(key)
 
 
 def test_api_key_lookups_are_cached_briefly():

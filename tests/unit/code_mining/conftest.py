@@ -18,7 +18,8 @@ BOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 
 def build_history(repo: GitRepo) -> None:
     """Root with files, renames, binary, empty commit, merges (plain, conflict, octopus), non-UTF-8
-    path and message, .mailmap, a submodule, a bot, an ignored reformatting, several branches."""
+    path and message, .mailmap, a submodule, a bot, a type change, more than 24 files changed at once
+    (the sweep's tree-diff path), an ignored reformatting, several branches."""
     app = "".join(f"line {i}\n" for i in range(12))
     repo.commit("root with files", {"README.md": "# Demo\n\nHello.\n", "src/app.py": app,
                                      "data.bin": b"\x00\x01\x02binary\x00",
@@ -27,6 +28,7 @@ def build_history(repo: GitRepo) -> None:
     repo.git("mv", "src/app.py", "src/main.py")
     repo.commit("rename with an edit", {"src/main.py": (repo.path / "src/main.py").read_text() + "tail\n"})
     repo.commit("nothing", allow_empty=True)
+    repo.commit("a file that becomes a link", {"link": "plain\ntext\n"})
     repo.commit("binary grows", {"data.bin": b"\x00\x01\x02binary\x00more", "crlf.txt": b"one\r\ntwo\r\nno newline"})
 
     repo.git("checkout", "-q", "-b", "feature")
@@ -53,6 +55,11 @@ def build_history(repo: GitRepo) -> None:
     repo.git("update-index", "--add", "--cacheinfo", f"160000,{repo.head()},vendor/sub")
     repo.commit("a submodule")
     repo.commit("bump", {"requirements.txt": "x==1\n"}, author=BOT)
+    repo.commit("many files", {f"docs/page{i:02d}.md": f"# Page {i}\n\nText {i}.\n" for i in range(30)})
+    (repo.path / "link").unlink(missing_ok=True)
+    (repo.path / "link").symlink_to("README.md")  # a text file becomes a symlink: a type change
+    repo.git("add", "link")
+    repo.commit("a symlink")
     reformat = repo.commit("reformat", {"src/util.py": "def f():\n    return  1\n"})
     repo.commit("ignore the reformat", {".git-blame-ignore-revs": f"# formatting\n{reformat}\n"})
 

@@ -18,10 +18,11 @@ from tally.totals.store import TOTALS_SHARDS, shard_key
 
 def test_hours_recorded_rounds_half_up_to_one_decimal():
     assert hours(0) == 0.0
-    assert hours(180) == 0.1  # 0.05 h rounds up, not to even
-    assert hours(179) == 0.0
-    assert hours(5400) == 1.5
-    assert hours(36_000_000_000) == 10_000_000.0
+    assert hours(180_000) == 0.1  # 0.05 h rounds up, not to even
+    assert hours(179_999) == 0.0
+    assert hours(5_400_000) == 1.5
+    assert hours(36_000_000_000_000) == 10_000_000.0
+    assert hours(-5) == 0.0  # a difference taken back before it was added never shows below zero
 
 
 def test_nothing_recorded_reads_zero_never_an_invented_figure():

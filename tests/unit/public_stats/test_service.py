@@ -34,7 +34,7 @@ class World:
         self.clock = clock or FakeClock()
         self.cache = InMemoryStatsCache()
         self.lock = InMemoryLock(self.clock)
-        self.totals = InMemoryTotals(Totals(sites=3, pageviews=1200, visit_seconds=5400, repositories=0))
+        self.totals = InMemoryTotals(Totals(sites=3, pageviews=1200, visit_ms=5_400_000, repositories=0))
         self.failures: list[tuple[OpsKind, str]] = []
         self.sleeper = RecordingSleeper()
         self.policy = CachePolicy(ttl_s=TTL, **policy)

@@ -30,3 +30,4 @@ class AuthSettings(BaseSettings):
 @cache
 def auth_settings() -> AuthSettings:
     return AuthSettings()  # filled from the environment
+

@@ -24,3 +24,4 @@ def token_verifier() -> TokenVerifier:
 def api_key_verifier() -> ApiKeyVerifier:
     settings = auth_settings()
     return ApiKeyVerifier(DynamoApiKeyStore(settings.identity_table), cache_s=settings.api_key_cache_s)
+

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
 
 
@@ -49,12 +50,21 @@ def sqs_client() -> SQSClient:
     return boto3.client("sqs")
 
 
+@cache
+def s3_client() -> S3Client:
+    import boto3
+    from botocore.config import Config
+
+    # Path-style addressing: moto's server and the local cloud serve buckets on one loopback endpoint.
+    return boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
     from tally.platform.entities import forget_bindings
 
     for client in (dynamodb_client, dynamodb_fail_fast_client, dynamodb_streams_client,
-                   sqs_client):
+                   sqs_client, s3_client):
         client.cache_clear()
     forget_bindings()  # bound models hold a connection to the old endpoint
 

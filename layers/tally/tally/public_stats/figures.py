@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from tally.totals.counters import Totals
 
-SECONDS_PER_HOUR = 3600
+MS_PER_HOUR = 3_600_000
 
 
 class PublicStats(BaseModel):
@@ -27,16 +27,16 @@ class PublicStats(BaseModel):
     generated_at: datetime = Field(description="When these figures were computed (UTC).")
 
 
-def hours(seconds: int) -> float:
-    """Seconds as hours with one decimal, rounded half up (never banker's rounding)."""
-    return float((Decimal(seconds) / SECONDS_PER_HOUR).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def hours(ms: int) -> float:
+    """Milliseconds as hours with one decimal, rounded half up (never banker's rounding)."""
+    return float((Decimal(max(0, ms)) / MS_PER_HOUR).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def figures_from(totals: Totals, generated_at: datetime) -> PublicStats:
     return PublicStats(
         sites=totals.sites,
-        pageviews=totals.pageviews,
-        hours_recorded=hours(totals.net_visit_seconds),
+        pageviews=max(0, totals.pageviews),
+        hours_recorded=hours(totals.visit_ms),
         repositories_analyzed=totals.repositories,
         generated_at=generated_at,
     )

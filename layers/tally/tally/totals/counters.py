@@ -1,7 +1,8 @@
 """The platform's counters and what one sealed piece of data adds to them.
 
-`Totals` is what the public figures derive from; `Contribution` is one writer's increment (web
-analytics for a sealed bucket, sites for a created site, code analytics for a mined repository).
+`Totals` is what the public figures derive from; `Contribution` is one writer's increment (sites
+for a created site, code analytics for a mined repository). Web analytics keeps its share per
+15-minute slot of time instead, replaced on every reseal (`tally.totals.slots`).
 """
 
 from __future__ import annotations
@@ -19,28 +20,30 @@ class Totals:
 
     sites: int = 0
     pageviews: int = 0
-    visit_seconds: int = 0
+    #: The sum of visit durations, in milliseconds (exact: no rounding per bucket).
+    visit_ms: int = 0
     repositories: int = 0
-    #: Visit seconds taken back when a reseal moved a visit's duration to another bucket.
-    visit_seconds_removed: int = 0
 
     def __add__(self, other: Totals) -> Totals:
         return Totals(
             sites=self.sites + other.sites,
             pageviews=self.pageviews + other.pageviews,
-            visit_seconds=self.visit_seconds + other.visit_seconds,
+            visit_ms=self.visit_ms + other.visit_ms,
             repositories=self.repositories + other.repositories,
-            visit_seconds_removed=self.visit_seconds_removed + other.visit_seconds_removed,
         )
 
-    @property
-    def net_visit_seconds(self) -> int:
-        return max(0, self.visit_seconds - self.visit_seconds_removed)
+    def __sub__(self, other: Totals) -> Totals:
+        return Totals(
+            sites=self.sites - other.sites,
+            pageviews=self.pageviews - other.pageviews,
+            visit_ms=self.visit_ms - other.visit_ms,
+            repositories=self.repositories - other.repositories,
+        )
 
 
 @dataclass(frozen=True)
 class Contribution(Totals):
-    """What one sealed piece of data adds to the totals (the same counters). Counters only grow."""
+    """What one piece of data adds to the totals once (the same counters), never taken back."""
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

@@ -1,11 +1,13 @@
 """Platform totals in DynamoDB: counters kept exactly once as data is sealed, read with one bounded Query.
 
-Writers (web analytics when it seals a bucket, site creation, code analytics when a repository is
-mined) call `record_contribution` with a deterministic contribution id. The dedupe record and the
+Writers that add once (site creation, code analytics when a repository is mined) call
+`record_contribution` with a deterministic contribution id. The dedupe record and the
 counter increment commit in one transaction whose first item is a conditional put of the dedupe
 record, so a retried or duplicated contribution is counted once. Counters are spread over a fixed
 number of shards (so that concurrent writers rarely touch the same item); the reader queries the
 single partition `totals`, which holds exactly those shards: a bounded read, never a scan.
+Web analytics, whose sealed hours are resealed and re-bucketed, keeps its share per 15-minute slot
+instead (`tally.totals.slots`), adding to the same shards.
 """
 
 from __future__ import annotations
@@ -73,16 +75,23 @@ class DynamoTotals:
                      **{f: {"N": str(v)} for f, v in updates.items()}},
             "ConditionExpression": "attribute_not_exists(pk)",
         }}
+        increment = self.increment(contribution_id, contribution)
+        return [dedupe] if increment is None else [dedupe, increment]
+
+    def increment(self, key: str, delta: Totals) -> TransactWriteItemTypeDef | None:
+        """The shard update adding `delta` (a difference may be negative), on the shard of `key`;
+        None when there is nothing to add. Exactly once only inside a transaction with the record
+        that makes it so (a dedupe record, or a slot record swapped on what was read)."""
+        updates = {f: v for f, v in asdict(delta).items() if v}
         if not updates:
-            return [dedupe]
-        increment: TransactWriteItemTypeDef = {"Update": {
+            return None
+        return {"Update": {
             "TableName": self.table_name,
-            "Key": {"pk": {"S": TOTALS_PK}, "sk": {"S": shard_key(contribution_id)}},
+            "Key": {"pk": {"S": TOTALS_PK}, "sk": {"S": shard_key(key)}},
             "UpdateExpression": "ADD " + ", ".join(f"#{f} :{f}" for f in updates),
             "ExpressionAttributeNames": {f"#{f}": f for f in updates},
             "ExpressionAttributeValues": {f":{f}": {"N": str(v)} for f, v in updates.items()},
         }}
-        return [dedupe, increment]
 
     def record_contribution(self, contribution_id: str, contribution: Contribution,
                             at: datetime | None = None) -> bool:

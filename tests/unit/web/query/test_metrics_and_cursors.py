@@ -24,15 +24,24 @@ def test_metrics_round_as_plausible():
                                           visit_duration=0)
 
 
-def test_changes_are_percent_but_bounce_rate_is_points_and_zero_before_is_100():
+def test_changes_are_percent_but_bounce_rate_is_points_and_none_from_zero():
     now = Metrics(visitors=15, visits=10, pageviews=0, views_per_visit=1.5, bounce_rate=40, visit_duration=30)
-    before = Metrics(visitors=10, visits=0, pageviews=0, views_per_visit=1.0, bounce_rate=50, visit_duration=60)
+    before = Metrics(visitors=10, visits=5, pageviews=0, views_per_visit=1.0, bounce_rate=50, visit_duration=60)
     result = compared(now, before)
     assert result["visitors"].change == 50
-    assert result["visits"].change == 100 and result["pageviews"].change == 0
+    assert result["visits"].change == 100
+    assert result["pageviews"].change is None  # from 0: no percentage
     assert result["bounce_rate"].change == -10
     assert result["visit_duration"].change == -50
     assert compared(now, None)["visitors"].previous is None
+
+
+def test_against_an_empty_previous_period_there_is_no_change_at_all():
+    now = Metrics(visitors=238, visits=250, pageviews=900, views_per_visit=3.6, bounce_rate=40, visit_duration=30)
+    empty = Metrics(visitors=0, visits=0, pageviews=0, views_per_visit=0.0, bounce_rate=0, visit_duration=0)
+    result = compared(now, empty)
+    assert {name: value.change for name, value in result.items()} == dict.fromkeys(result, None)
+    assert result["visitors"].previous == 0
 
 
 def test_a_cursor_resumes_the_same_breakdown_and_is_refused_for_another():

@@ -18,17 +18,21 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import pygit2
-from pygit2.enums import DeltaStatus, DiffFind, DiffOption
+from pygit2.enums import DiffOption
+
+from tally.code.mining.renames import Deleted, deleted_files, rename_source
 
 BLAME_DIFF = DiffOption.FORCE_TEXT | DiffOption.INDENT_HEURISTIC
 
-Entries = list[tuple[int, int]]  # (line index in the suspect's version, slot = file index << 32 | line at HEAD)
-
+# Lines travel in ranges: [first line in the suspect's version, count, first slot], where a slot is
+# file index << 32 | line at HEAD, so a range covers consecutive lines of one HEAD file.
+Entries = list[list[int]]
 
 @dataclass(frozen=True)
 class FileBlame:
@@ -65,35 +69,40 @@ class Sweep:
         self.repo = repo
         self.order = order
         self.ignore = ignore
-        self._renames: dict[tuple[str, str], dict[str, str]] = {}
+        self._renames: dict[tuple[str, str, str], str | None] = {}
+        self._deleted: dict[tuple[str, str], Deleted] = {}
 
-    def _same_parent(self, commit: pygit2.Commit, paths: Iterable[str]) -> dict[str, int | None]:
-        """For each path: the index of the first parent holding the same blob, or None."""
+    def _maybe_changed(self, commit: pygit2.Commit, paths: Collection[str]) -> list[str]:
+        """The paths whose entry may differ from the first parent's (all of them for a root)."""
+        if not commit.parent_ids:
+            return list(paths)
+        parent_tree = commit.parents[0].tree
         tree = commit.tree
-        parents = [parent.tree for parent in commit.parents]
-        paths = list(paths)
-        found: dict[str, int | None] = {}
         if len(paths) <= 24:
-            for path in paths:
-                blob_id = tree[path].id
-                found[path] = next((i for i, ptree in enumerate(parents)
-                                    if path in ptree and ptree[path].id == blob_id), None)
-            return found
-        changed = [{delta.new_file.path for delta in ptree.diff_to_tree(tree).deltas} for ptree in parents]
-        for path in paths:
-            found[path] = next((i for i, names in enumerate(changed) if path not in names), None)
-        return found
+            return [path for path in paths if path not in parent_tree or parent_tree[path].id != tree[path].id]
+        # a type change comes as a deletion and an addition of one path: list it once
+        return list(dict.fromkeys(delta.new_file.path for delta in parent_tree.diff_to_tree(tree).deltas
+                                  if delta.new_file.path in paths))
+
+    def _same_blob_parent(self, commit: pygit2.Commit, path: str) -> int | None:
+        """The index of the first parent holding the same blob at `path` (git blame's whole pass), or None."""
+        blob_id = commit.tree[path].id
+        for index, parent in enumerate(commit.parents):
+            tree = parent.tree
+            if path in tree and tree[path].id == blob_id:
+                return index
+        return None
 
     def _source_path(self, parent: pygit2.Commit, commit: pygit2.Commit, path: str) -> str | None:
         if path in parent.tree:
             return path
-        key = (str(parent.id), str(commit.id))
+        pair = (str(parent.id), str(commit.id))
+        if pair not in self._deleted:
+            self._deleted[pair] = deleted_files(parent.tree, commit.tree)
+        key = (*pair, path)
         if key not in self._renames:
-            diff = parent.tree.diff_to_tree(commit.tree)
-            diff.find_similar(flags=DiffFind.FIND_RENAMES)
-            self._renames[key] = {delta.new_file.path: delta.old_file.path
-                                  for delta in diff.deltas if delta.status == DeltaStatus.RENAMED}
-        return self._renames[key].get(path)
+            self._renames[key] = rename_source(self.repo, self._deleted[pair], commit.tree, path)
+        return self._renames[key]
 
     def keys(self, head: str, paths: list[str], known_head: str | None,
              known_keys: dict[str, str]) -> dict[str, str]:
@@ -113,54 +122,61 @@ class Sweep:
             if not here:
                 continue
             commit = self.repo[sha].peel(pygit2.Commit)
-            for path, parent in self._same_parent(commit, here).items():
+            for path in self._maybe_changed(commit, here):
+                here.discard(path)
+                parent = self._same_blob_parent(commit, path)
                 if parent is None:
                     keys[path] = sha
                 else:
                     pending.setdefault(str(commit.parent_ids[parent]), set()).add(path)
+            if here:
+                _hand_over(pending, str(commit.parent_ids[0]), here)
         return keys
 
     def blame(self, head: str, paths: list[str], lines: list[int],
               known: dict[str, FileBlame], deadline: float = math.inf) -> dict[str, FileBlame]:
         """Blame `paths` (with `lines` lines each at `head`); `known` holds earlier results by path."""
-        origins: list[list[str | None]] = [[None] * count for count in lines]
+        origins: list[list[str]] = [[""] * count for count in lines]
         keys: dict[int, str] = {}
         index = {path: i for i, path in enumerate(paths)}
         pending: dict[str, dict[str, Entries]] = {
-            head: {path: [(line, i << 32 | line) for line in range(count)] for i, (path, count) in
-                   enumerate(zip(paths, lines, strict=True)) if count}}
+            head: {path: [[0, count, i << 32]] for i, (path, count) in enumerate(zip(paths, lines, strict=True))
+                   if count}}
         for step, sha in enumerate(self.order):
             if not pending:
                 break
+            if step % 64 == 0 and time.monotonic() >= deadline:
+                raise OutOfTime
             here = pending.pop(sha, None)
             if not here:
                 continue
-            if step % 64 == 0 and time.monotonic() >= deadline:
-                raise OutOfTime
             commit = self.repo[sha].peel(pygit2.Commit)
-            same = self._same_parent(commit, here)
-            for path, entries in here.items():
-                parent = same[path]
+            for path in self._maybe_changed(commit, here):
+                entries = here.pop(path)
+                parent = self._same_blob_parent(commit, path)
                 if parent is not None:
                     pending.setdefault(str(commit.parent_ids[parent]), {}).setdefault(path, []).extend(entries)
                     continue
                 own = index.get(path)
-                if own is not None and own not in keys and any(slot >> 32 == own for _, slot in entries):
+                if own is not None and own not in keys and any(slot >> 32 == own for _, _, slot in entries):
                     keys[own] = sha  # where the HEAD file's whole-passing stops
                 cached = known.get(path)
                 if cached is not None and cached.key == sha:
                     _assign_from_runs(origins, entries, cached.runs)
                     continue
-                for slot_line, owner in self._pass_lines(commit, path, entries, pending):
-                    origins[slot_line >> 32][slot_line & 0xFFFFFFFF] = owner
+                for _, count, slot in self._pass_lines(commit, path, entries, pending):
+                    line = slot & 0xFFFFFFFF
+                    origins[slot >> 32][line:line + count] = [sha] * count
+            if here:
+                _hand_over(pending, str(commit.parent_ids[0]), here)
         return {path: FileBlame(key=keys[i], runs=_runs(origins[i]))
                 for i, path in enumerate(paths) if lines[i]}
 
     def _pass_lines(self, commit: pygit2.Commit, path: str, entries: Entries,
-                    pending: dict[str, dict[str, Entries]]) -> list[tuple[int, str]]:
-        """Hand the lines the parents share to them; return (slot, this commit) for the rest."""
+                    pending: dict[str, dict[str, Entries]]) -> Entries:
+        """Hand the lines the parents share to them; return the ranges that stay with this commit."""
         sha = str(commit.id)
-        blob = self.repo[commit.tree[path].id].peel(pygit2.Blob)
+        data = self.repo[commit.tree[path].id].peel(pygit2.Blob).data
         remaining = sorted(entries)
         ignored = sha in self.ignore
         for parent in commit.parents:
@@ -169,53 +185,93 @@ class Sweep:
             source = self._source_path(parent, commit, path)
             if source is None:
                 continue
-            parent_blob = self.repo[parent.tree[source].id].peel(pygit2.Blob)
-            patch = pygit2.Patch.create_from(parent_blob, blob, flag=BLAME_DIFF, context_lines=0)
+            parent_data = self.repo[parent.tree[source].id].peel(pygit2.Blob).data
+            keep = trimmed_size(parent_data, data)
+            patch = pygit2.Patch.create_from(parent_data[:len(parent_data) - keep], data[:len(data) - keep],
+                                             flag=BLAME_DIFF, context_lines=0)
             passed, remaining = _match(remaining, patch.hunks, ignored)
             if passed:
                 pending.setdefault(str(parent.id), {}).setdefault(source, []).extend(passed)
-        return [(slot, sha) for _, slot in remaining]
+        return remaining
+
+
+def trimmed_size(old: bytes, new: bytes, block: int = 1024) -> int:
+    """Bytes of common tail git's xdi_diff leaves out of a zero-context diff (whole 1 KiB blocks, back to a
+    line end). The choice among equal lines depends on it, so blame diffs the same trimmed buffers."""
+    trimmed = 0
+    smaller = min(len(old), len(new))
+    while block + trimmed <= smaller and \
+            old[len(old) - trimmed - block:len(old) - trimmed] == new[len(new) - trimmed - block:len(new) - trimmed]:
+        trimmed += block
+    if not trimmed:
+        return 0
+    newline = old.find(b"\n", len(old) - trimmed, len(old))
+    recovered = trimmed if newline < 0 else newline + 1 - (len(old) - trimmed)
+    return trimmed - recovered
+
+
+def _hand_over(pending: dict[str, Any], parent: str, moving: Any) -> None:
+    """Give a parent a child's whole remaining set (merging the smaller into the larger if it has one)."""
+    present = pending.get(parent)
+    if present is None:
+        pending[parent] = moving
+        return
+    small, large = (moving, present) if len(moving) <= len(present) else (present, moving)
+    if isinstance(large, set):
+        large |= small
+    else:
+        for path, entries in small.items():
+            large.setdefault(path, []).extend(entries)
+    pending[parent] = large
 
 
 def _match(entries: Entries, hunks: list[Any], ignored: bool) -> tuple[Entries, Entries]:
-    """Split sorted entries into (passed to the parent with the parent's line index, kept)."""
-    passed: Entries = []
-    kept: Entries = []
+    """Split ranges into (passed to the parent, in the parent's line numbers; kept by this commit)."""
     spans = []  # (new start, new end, old start, old lines), 0-based half-open
     for hunk in hunks:
         new_start = hunk.new_start - 1 if hunk.new_lines else hunk.new_start
         old_start = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
         spans.append((new_start, new_start + hunk.new_lines, old_start, hunk.old_lines))
-    position = 0
-    offset = 0  # old line = new line + offset, between hunks
-    for line, slot in entries:
-        while position < len(spans) and spans[position][1] <= line:
-            new_start, new_end, old_start, old_lines = spans[position]
-            offset = old_start + old_lines - new_end
-            position += 1
-        if position < len(spans) and spans[position][0] <= line:
-            new_start, _, old_start, old_lines = spans[position]
-            if ignored and line - new_start < old_lines:
-                passed.append((old_start + line - new_start, slot))
+    ends = [span[1] for span in spans]
+    offsets = [0] + [old_start + old_lines - new_end for _, new_end, old_start, old_lines in spans]
+    passed: Entries = []
+    kept: Entries = []
+    for first, count, slot in entries:
+        line, end = first, first + count
+        position = bisect_right(ends, line)
+        while line < end:
+            if position < len(spans) and spans[position][0] <= line:
+                new_start, new_end, old_start, old_lines = spans[position]
+                stop = min(end, new_end)
+                if ignored:  # git's fallback: the changed line at the same place in the parent's version
+                    shared = min(stop, new_start + old_lines)
+                    if line < shared:
+                        passed.append([old_start + line - new_start, shared - line, slot + line - first])
+                        line = shared
+                if line < stop:
+                    kept.append([line, stop - line, slot + line - first])
+                line = max(line, stop)
+                position += 1
             else:
-                kept.append((line, slot))
-        else:
-            passed.append((line + offset, slot))
+                stop = min(end, spans[position][0]) if position < len(spans) else end
+                passed.append([line + offsets[position], stop - line, slot + line - first])
+                line = stop
     return passed, kept
 
 
-def _assign_from_runs(origins: list[list[str | None]], entries: Entries, runs: list[list[Any]]) -> None:
+def _assign_from_runs(origins: list[list[str]], entries: Entries, runs: list[list[Any]]) -> None:
     flat: list[str] = []
     for sha, count in runs:
         flat.extend([sha] * count)
-    for line, slot in entries:
-        origins[slot >> 32][slot & 0xFFFFFFFF] = flat[line]
+    for first, count, slot in entries:
+        line = slot & 0xFFFFFFFF
+        origins[slot >> 32][line:line + count] = flat[first:first + count]
 
 
-def _runs(origins: list[str | None]) -> list[list[Any]]:
+def _runs(origins: list[str]) -> list[list[Any]]:
     runs: list[list[Any]] = []
     for owner in origins:
-        if owner is None:
+        if not owner:
             raise AssertionError("a line was left unblamed")
         if runs and runs[-1][0] == owner:
             runs[-1][1] += 1

@@ -10,7 +10,7 @@ from typing import Any
 from tally.code.mining import history as h
 from tally.code.mining.blame import FileBlame
 from tally.code.mining.identity import JOIN_RULE, Identities
-from tally.code.mining.languages import language_of
+from tally.code.mining.languages import is_code, language_of, primary_language
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -69,10 +69,13 @@ def _overview(mined: Mined, records: list[list[Any]], contributors: int) -> dict
     additions = sum(r[h.ADDITIONS] for r in records)
     deletions = sum(r[h.DELETIONS] for r in records)
     languages: Counter[str] = Counter()
+    code: set[str] = set()
     for file in mined.files:
         language = None if file.binary or file.symlink else language_of(file.path)
         if language:
             languages[language] += file.size
+            if is_code(file.path):
+                code.add(language)
     ranked = sorted(languages.items(), key=lambda item: (-item[1], item[0]))
     times = [r[h.AUTHOR_TIME] for r in records]
     return {
@@ -88,7 +91,7 @@ def _overview(mined: Mined, records: list[list[Any]], contributors: int) -> dict
         "total_lines": sum(f.lines for f in mined.files), "total_files": len(mined.files),
         "binary_files": sum(1 for f in mined.files if f.binary), "submodules": mined.submodules,
         "total_contributors": contributors, "total_branches": len(mined.branches),
-        "primary_language": ranked[0][0] if ranked else None, "languages": dict(ranked),
+        "primary_language": primary_language(languages, code), "languages": dict(ranked),
         "first_commit_at": iso(min(times)) if times else None, "last_commit_at": iso(max(times)) if times else None,
     }
 

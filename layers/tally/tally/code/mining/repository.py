@@ -17,6 +17,10 @@ class UnknownBranch(Exception):
 #: What libgit2 answers for a missing or unreadable object (pygit2 maps GIT_ENOTFOUND to KeyError).
 READ_ERRORS = (KeyError, pygit2.GitError)
 
+# Blobs are read twice in a walk (as a commit's, then as its child's parent's): let libgit2 keep them.
+pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.BLOB, 1 << 20)
+pygit2.settings.cache_max_size(128 << 20)
+
 
 def open_repository(path: str) -> pygit2.Repository:
     try:

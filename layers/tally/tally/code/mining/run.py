@@ -36,6 +36,8 @@ from tally.code.mining.repository import (
 VERSION = 1
 PHASES = ("scan", "history", "ownership", "export")
 IGNORE_REVS = ".git-blame-ignore-revs"
+SMALL_HISTORY = 200  # commits per extra process, at least
+SMALL_BLAME = 64  # files per extra process, at least
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class _Step:
         self.request, self.repo, self.cache, self.stop = request, repo, cache, stop
         self.deadline, self.progress, self.limits = deadline, progress, limits
         self.workers = limits.workers or workers()
+        self._files: tuple[list[exports.HeadFile], int] | None = None
+        self.blobs: dict[str, list[Any]] = {}  # figures of the blobs at HEAD, for the next cache
         self.units = 0
         self.estimate = 0.0
 
@@ -145,7 +149,8 @@ class _Step:
 
     def _history(self, state: dict[str, Any], pending: list[str]) -> None:
         batch = pending[: self.limits.history_batch * self.workers]
-        size = math.ceil(len(batch) / self.workers)
+        processes = max(1, min(self.workers, len(batch) // SMALL_HISTORY))  # a few commits: no forks
+        size = math.ceil(len(batch) / processes)
         slices = [batch[i:i + size] for i in range(0, len(batch), size)]
         path, deadline = self.request.repo_path, self.deadline
         for done in parallel_map(lambda shas: mine_commits(path, shas, deadline), slices):
@@ -170,8 +175,9 @@ class _Step:
         head = state["head"]
         lines = {f.path: f.lines for f in self._head_files(head)[0]}
         todo: list[str] = state["blame_todo"]
-        size = max(1, min(state["blame_batch"], math.ceil(len(todo) / self.workers)))
-        groups = [todo[i:i + size] for i in range(0, min(len(todo), size * self.workers), size)]
+        processes = max(1, min(self.workers, len(todo) // SMALL_BLAME))
+        size = max(1, min(state["blame_batch"], math.ceil(len(todo) / processes)))
+        groups = [todo[i:i + size] for i in range(0, min(len(todo), size * processes), size)]
         ignore = self._ignore_revs(head)
         ignore_hash = self._ignore_hash(head)
         cached = self.cache.get("blame", {}) if self.cache.get("ignore_revs") == ignore_hash else {}
@@ -207,7 +213,8 @@ class _Step:
             branches=self._branches(state), mailmap=self._blob_at(head, ".mailmap"))
         built = exports.build(mined)
         cache = {"version": VERSION, "head": head, "ignore_revs": self._ignore_hash(head), "commits": records,
-                 "blame": {p: state["blame_done"][p] for p in sorted(state["blame_done"])}}
+                 "blame": {p: state["blame_done"][p] for p in sorted(state["blame_done"])},
+                 "blobs": {oid: self.blobs[oid] for oid in sorted(self.blobs)}}
         return StepOutcome(finished=True, checkpoint={"version": VERSION, "phase": "done", "head": head},
                            exports=built, cache=cache, phase_seconds=state["phase_seconds"])
 
@@ -267,6 +274,10 @@ class _Step:
         return hashlib.sha256("\n".join(sorted(self._ignore_revs(head))).encode()).hexdigest()
 
     def _head_files(self, head: str) -> tuple[list[exports.HeadFile], int]:
+        """Files at HEAD (sizes, text lines), once per step; a blob's figures come from the cache when known."""
+        if self._files is not None:
+            return self._files
+        known: dict[str, list[Any]] = dict(self.cache.get("blobs", {}))
         files: list[exports.HeadFile] = []
         submodules = 0
         stack: list[tuple[str, pygit2.Tree]] = [("", self.repo[head].peel(pygit2.Tree))]
@@ -279,12 +290,18 @@ class _Step:
                 elif entry.type_str == "commit":
                     submodules += 1
                 else:
-                    data = self.repo[entry.id].read_raw()
-                    binary = b"\0" in data[:8000]
-                    files.append(exports.HeadFile(path=path, size=len(data), lines=0 if binary else line_count(data),
-                                                  binary=binary, symlink=entry.filemode == pygit2.enums.FileMode.LINK))
+                    oid = str(entry.id)
+                    if oid not in known:
+                        data = self.repo[entry.id].read_raw()
+                        binary = b"\0" in data[:8000]
+                        known[oid] = [len(data), 0 if binary else line_count(data), binary]
+                    size, lines, binary = known[oid]
+                    self.blobs[oid] = known[oid]
+                    files.append(exports.HeadFile(path=path, size=size, lines=lines, binary=binary,
+                                                  symlink=entry.filemode == pygit2.enums.FileMode.LINK))
         files.sort(key=lambda f: f.path)
-        return files, submodules
+        self._files = files, submodules
+        return self._files
 
     def _branches(self, state: dict[str, Any]) -> list[exports.Branch]:
         default = pygit2.Oid(hex=state["head"])

@@ -15,6 +15,7 @@
     visitors: {label: 'Visitors', format: T.formatCount},
     pageviews: {label: 'Pageviews', format: T.formatCount},
     events: {label: 'Events', format: T.formatCount},
+    conversion_rate: {label: 'CR', format: function (v) { return v + '%'; }},
     visits: {label: 'Visits', format: T.formatCount},
     bounce_rate: {label: 'Bounce', format: function (v) { return v + '%'; }},
     visit_duration: {label: 'Duration', format: T.formatDuration},
@@ -41,7 +42,7 @@
   }
 
   class BreakdownPanel {
-    /** config: {id, title, tabs: [{label, property, column, columns: ['visitors', …]}]} */
+    /** config: {id, title, tabs: [{label, property, column, columns: ['visitors', …], labels?, titles?}]} */
     constructor(config, fetchPage) {
       var panel = this;
       this.config = config;
@@ -125,7 +126,9 @@
       }
       var head = el('tr', null, el('th', {className: 'value', scope: 'col'}, tab.column));
       tab.columns.forEach(function (column) {
-        head.append(el('th', {className: 'num col-' + column, scope: 'col'}, COLUMNS[column].label));
+        var label = (tab.labels && tab.labels[column]) || COLUMNS[column].label;
+        head.append(el('th', {className: 'num col-' + column, scope: 'col', title: tab.titles && tab.titles[column]},
+          label));
       });
       this.body = el('tbody');
       this.table.replaceChildren(el('thead', null, head), this.body);

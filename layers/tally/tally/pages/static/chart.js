@@ -13,7 +13,7 @@
   var shortDay = new Intl.DateTimeFormat(undefined, {day: 'numeric', month: 'short', timeZone: 'UTC'});
   var fullDay = new Intl.DateTimeFormat(undefined,
     {weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC'});
-  var shortMonth = new Intl.DateTimeFormat(undefined, {month: 'short', year: '2-digit', timeZone: 'UTC'});
+  var shortMonth = new Intl.DateTimeFormat('en-GB', {month: 'short', year: 'numeric', timeZone: 'UTC'});  // Nov 2026
   var fullMonth = new Intl.DateTimeFormat(undefined, {month: 'long', year: 'numeric', timeZone: 'UTC'});
 
   /** A point's key (`2024-05-01`, or `2024-05-01T13:00:00+02:00` for hours) as an axis or tooltip label. */
@@ -46,8 +46,12 @@
    * Draw `points` (time-series results) of `metric` ({key, label, format, integer}) into `box`, as wide
    * as the box: axes with labels, a line over an area, and a tooltip following the pointer or a tap.
    */
-  function drawChart(box, points, interval, metric) {
+  function drawChart(box, points, interval, metric, currentPoint) {
     var n = points.length;
+    // The point whose interval contains now is partial: the line reaches it dashed and stops there
+    // (later points are the future, not zeros).
+    var current = currentPoint ? points.findIndex(function (p) { return p.date === currentPoint; }) : -1;
+    var drawn = current >= 0 ? current + 1 : n;
     var width = Math.max(240, box.clientWidth);
     var height = width < 560 ? 200 : 260;
     var m = {top: 12, right: 14, bottom: 28, left: 52};
@@ -76,12 +80,19 @@
       root.append(text);
     }
     if (n) {
-      var line = values.map(function (v, j) { return (j ? 'L' : 'M') + x(j).toFixed(1) + ' ' + y(v).toFixed(1); })
-        .join(' ');
-      root.append(svg('path', {class: 'area',
-        d: line + ' L' + x(n - 1).toFixed(1) + ' ' + (m.top + h) + ' L' + x(0).toFixed(1) + ' ' + (m.top + h) + ' Z'}));
-      root.append(svg('path', {class: 'line', d: line}));
-      if (n === 1) root.append(svg('circle', {class: 'point', cx: x(0), cy: y(values[0]), r: 4}));
+      var solidEnd = current > 0 ? current - 1 : drawn - 1;
+      var path = function (from, to) {
+        var parts = [];
+        for (var j = from; j <= to; j++) parts.push((j > from ? 'L' : 'M') + x(j).toFixed(1) + ' ' + y(values[j]).toFixed(1));
+        return parts.join(' ');
+      };
+      var whole = path(0, drawn - 1);
+      root.append(svg('path', {class: 'area', d: whole + ' L' + x(drawn - 1).toFixed(1) + ' ' + (m.top + h)
+        + ' L' + x(0).toFixed(1) + ' ' + (m.top + h) + ' Z'}));
+      if (solidEnd > 0 || current !== 0) root.append(svg('path', {class: 'line', d: path(0, Math.max(0, solidEnd))}));
+      if (current > 0) root.append(svg('path', {class: 'line partial', d: path(current - 1, current)}));
+      if (drawn === 1) root.append(svg('circle', {class: 'point', cx: x(0), cy: y(values[0]), r: 4}));
+      if (current >= 0) root.append(svg('circle', {class: 'point now', cx: x(current), cy: y(values[current]), r: 3}));
     }
     if (!values.some(function (v) { return v > 0; })) {
       var empty = svg('text', {class: 'empty', x: m.left + w / 2, y: m.top + h / 2, 'text-anchor': 'middle'});
@@ -100,7 +111,7 @@
       var rect = root.getBoundingClientRect();
       var px = (event.clientX - rect.left) * width / rect.width;
       var index = n > 1 ? Math.round((px - m.left) / w * (n - 1)) : 0;
-      index = Math.min(n - 1, Math.max(0, index));
+      index = Math.min(drawn - 1, Math.max(0, index));
       var cx = x(index);
       var cy = y(values[index]);
       guide.setAttribute('x1', cx);
@@ -109,7 +120,8 @@
       focus.setAttribute('cy', cy);
       guide.setAttribute('visibility', 'visible');
       focus.setAttribute('visibility', 'visible');
-      tip.replaceChildren(el('span', {className: 'tooltip-date'}, pointLabel(points[index].date, interval, true)),
+      tip.replaceChildren(el('span', {className: 'tooltip-date'}, pointLabel(points[index].date, interval, true)
+        + (index === current ? ' (so far)' : '')),
         el('strong', null, metric.format(values[index])), ' ', metric.label.toLowerCase());
       tip.hidden = false;
       var scale = rect.width / width;

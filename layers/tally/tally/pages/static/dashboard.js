@@ -52,8 +52,11 @@
       {label: 'Browsers', property: 'browser', column: 'Browser', columns: ['visitors', 'visits']},
       {label: 'OS', property: 'os', column: 'Operating system', columns: ['visitors', 'visits']},
     ]},
-    {id: 'events', title: 'Events', tabs: [
-      {label: 'Events', property: 'event:name', column: 'Event', columns: ['visitors', 'events']},
+    {id: 'goals', title: 'Goals', tabs: [
+      {label: 'Goals', property: 'goal', column: 'Goal', columns: ['visitors', 'events', 'conversion_rate'],
+        labels: {visitors: 'Uniques', events: 'Total'},
+        titles: {visitors: 'Unique conversions: visitors who completed the goal', events: 'Total conversions',
+          conversion_rate: 'Conversion rate: unique conversions / visitors of the period'}},
     ]},
   ];
 
@@ -173,6 +176,7 @@
     $('dashboard').hidden = true;
     $('controls').hidden = true;
     $('status').hidden = true;
+    $('nav').hidden = true;
     $('sign-in').hidden = false;
     var box = $('sign-in-message');
     box.textContent = message || '';
@@ -218,6 +222,7 @@
     $('sign-in').hidden = true;
     $('dashboard').hidden = false;
     $('status').hidden = false;
+    $('nav').hidden = false;
     $('who').textContent = whoText(T.token());
     hideNotice();
     setState('loading');
@@ -235,11 +240,14 @@
     if (generation !== state.generation) return;
     state.sites = sites;
     if (!sites.length) {
-      showNotice('Your organisation has no sites yet. Add one with POST /api/v1/sites (org_admin), '
-        + 'then send events to POST /api/event.');
+      $('empty-state').hidden = false;
+      $('empty-state').querySelector('p').textContent = T.isAdmin()
+        ? 'Your organisation has no sites yet. Add one and paste its snippet: it takes a minute.'
+        : 'Your organisation has no sites yet. An org admin can add one on the Sites page.';
       setState('empty');
       return;
     }
+    $('empty-state').hidden = true;
     var picker = $('site-picker');
     picker.replaceChildren.apply(picker, sites.map(function (s) {
       return el('option', {value: s.site_id}, s.domain);
@@ -316,6 +324,7 @@
       var data = noteCompleteness(generation, await T.api(statsPath('overview'),
         params(range.concat([['compare', 'previous_period']]))));
       if (!current(generation)) return;
+      state.previousUntil = data.previous_until || null;
       renderCards(data.results);
       renderRange(data.range);
     } catch (error) {
@@ -371,7 +380,10 @@
     $('chart-title').textContent = METRIC[state.view.metric].label;
   }
 
-  function changeOf(metric, change) {
+  function changeOf(metric, change, compared) {
+    if (compared && (change === null || change === undefined)) {  // nothing to compare with: no percentage
+      return {text: '—', tone: 'none', words: 'no data in the previous period to compare with'};
+    }
     if (change === null || change === undefined) return {text: '', tone: '', words: ''};
     var unit = metric.points ? ' pts' : '%';
     var arrow = change > 0 ? '↑ ' : change < 0 ? '↓ ' : '';
@@ -390,12 +402,13 @@
       var result = results[metric.key] || {value: 0};
       card.dataset.value = String(result.value);
       card.querySelector('.card-value').textContent = metric.format(result.value);
-      var change = changeOf(metric, result.change);
+      var change = changeOf(metric, result.change, result.previous !== null && result.previous !== undefined);
       var badge = card.querySelector('.card-change');
       badge.textContent = change.text;
       badge.className = 'card-change ' + change.tone;
       badge.title = result.previous === null || result.previous === undefined ? ''
-        : 'Previous period: ' + metric.format(result.previous);
+        : 'Previous period' + (state.previousUntil ? ' (the same part of it so far)' : '') + ': '
+          + metric.format(result.previous);
       card.setAttribute('aria-label', metric.label + ': ' + metric.format(result.value)
         + (change.words ? ', ' + change.words : ''));
     });
@@ -542,7 +555,10 @@
 
   // -- chart --------------------------------------------------------------------------------------------------
   function drawChart() {
-    if (state.series) T.drawChart($('chart'), state.series.results, state.series.interval, METRIC[state.view.metric]);
+    if (state.series) {
+      T.drawChart($('chart'), state.series.results, state.series.interval, METRIC[state.view.metric],
+        state.series.current_point);
+    }
   }
 
   // -- breakdowns -------------------------------------------------------------------------------------------
@@ -587,10 +603,8 @@
   // The failure badge is an operator's alarm: org admins (and platform staff) only, read from the
   // signed-in JWT's roles (an API key's roles are not known to the page: no badge). The API still
   // decides what each caller may read; this only keeps an ops alarm off a site owner's traffic view.
-  function seesFailures(token) {
-    var claims = T.claimsOf(token) || {};
-    var roles = Array.isArray(claims.roles) ? claims.roles : String(claims.roles || '').split(',');
-    return roles.indexOf('org_admin') >= 0 || roles.indexOf('super_admin') >= 0;
+  function seesFailures() {
+    return T.isAdmin();
   }
 
   var FAILURE_KINDS = ['ingest', 'aggregation', 'job', 'email', 'export', 'api', 'cache'];
@@ -598,7 +612,7 @@
   async function refreshFailures() {
     if (!state.signedIn) return;
     var holder = $('failures-holder');
-    holder.hidden = !seesFailures(T.token());
+    holder.hidden = !seesFailures();
     if (holder.hidden) return;
     var badge = $('failures');
     try {

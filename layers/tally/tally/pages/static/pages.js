@@ -81,21 +81,42 @@
     }
   }
 
+  /** The roles a JWT names (a `tly_` key's are not readable by the page: none). */
+  function rolesOf(token) {
+    var claims = claimsOf(token || '') || {};
+    return Array.isArray(claims.roles) ? claims.roles : String(claims.roles || '').split(',').filter(Boolean);
+  }
+
+  /** Whether the signed-in JWT is an org admin's (or platform staff's): what the page offers, not what the API allows. */
+  function isAdmin() {
+    var roles = rolesOf(memoryToken);
+    return roles.indexOf('org_admin') >= 0 || roles.indexOf('super_admin') >= 0;
+  }
+
   var unauthenticatedHandler = null;
 
   /** GET a JSON API path with the token. Throws ApiError; a 401 also calls the page's handler. */
   async function api(path, params) {
     var query = params ? new URLSearchParams(params).toString() : '';
-    var url = path + (query ? '?' + query : '');
+    return send('GET', path + (query ? '?' + query : ''));
+  }
+
+  /** Any method, with a JSON body when given; resolves to the answer's JSON (null for 204). */
+  async function send(method, url, body) {
     var response;
+    var headers = {Authorization: 'Bearer ' + memoryToken, Accept: 'application/json'};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       response = await fetch(url, {
-        headers: {Authorization: 'Bearer ' + memoryToken, Accept: 'application/json'},
+        method: method,
+        headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         credentials: 'omit',
       });
     } catch (e) {
       throw new ApiError(0, 'network_error', 'Tally could not be reached (' + (e && e.message || e) + ')');
     }
+    if (response.status === 204) return null;
     var body = null;
     try {
       body = await response.json();
@@ -204,9 +225,56 @@
     return Math.round((dayToDate(last) - dayToDate(first)) / 86400000) + 1;
   }
 
+  /**
+   * Start a page other than the dashboard: take the token from the fragment, or send the visitor to
+   * sign in at `/`; show who is signed in, wire Sign out, and run `render()` (a 401 anywhere leads
+   * back to sign-in).
+   */
+  function startPage(render) {
+    takeTokenFromFragment();
+    var signInFirst = function (reason) {
+      location.replace('/' + (reason ? '#signin=' + encodeURIComponent(reason) : ''));
+    };
+    if (!memoryToken) return signInFirst('');
+    unauthenticatedHandler = function () {
+      clearToken();
+      signInFirst('expired');
+    };
+    var who = document.getElementById('who');
+    if (who) {
+      var claims = claimsOf(memoryToken) || {};
+      who.textContent = memoryToken.indexOf('tly_') === 0 ? 'API key'
+        : [claims.org_id, rolesOf(memoryToken).join(', ')].filter(Boolean).join(' · ');
+    }
+    var out = document.getElementById('sign-out');
+    if (out) {
+      out.addEventListener('click', function () {
+        clearToken();
+        location.assign('/');
+      });
+    }
+    document.querySelectorAll('[data-admin-only]').forEach(function (node) { node.hidden = !isAdmin(); });
+    render();
+  }
+
+  /** Copy text to the clipboard; resolves to whether it worked (a button says "Copied"). */
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
   window.Tally = {
+    startPage: startPage,
+    copyText: copyText,
     ApiError: ApiError,
     api: api,
+    send: send,
+    rolesOf: rolesOf,
+    isAdmin: isAdmin,
     onUnauthenticated: function (handler) { unauthenticatedHandler = handler; },
     token: function () { return memoryToken; },
     saveToken: saveToken,

@@ -152,8 +152,9 @@ class Sealer:
 
     def seal_hour(self, mark: Mark, report: SealReport) -> None:
         start, end = mark.start_ms, bucket_end(Grain.hour, mark.start_ms, mark.tz)
+        claim = self.rollups.claim(mark.site_id, start, end)  # the platform totals' slots, before the raw events
         sealed, events = seal_marked_hour(self.raw, mark, self.now_ms())
-        previous = self.rollups.write(sealed.hour, mark.version, sealed.minutes)
+        previous = self.rollups.write(sealed.hour, mark.version, sealed.minutes, claim)
         if previous == fingerprint(sealed.hour):
             report.unchanged += 1
             return

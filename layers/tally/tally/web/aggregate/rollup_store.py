@@ -73,6 +73,26 @@ def _items(rollup: Rollup, minutes: Iterable[Rollup]) -> tuple[list[dict[str, An
     return items, total_item, dims
 
 
+def _source(site_id: str) -> str:
+    """The platform totals' name for a site's web analytics slots."""
+    return f"web#{site_id}"
+
+
+def slot_values(hour: Rollup, minutes: Sequence[Rollup]) -> dict[int, Any]:
+    """What the hour adds to the platform totals, per 15-minute slot (tally.totals.slots), from its
+    minutes: pageviews at their own minute, a visit's duration at its first event's."""
+    from tally.totals.slots import SlotValue, slot_of
+
+    values: dict[int, SlotValue] = {}
+    for minute in minutes:
+        start = slot_of(minute.start_ms)
+        values[start] = values.get(start, SlotValue()) + SlotValue(minute.totals.pageviews, minute.totals.duration_ms)
+    if sum(v.pageviews for v in values.values()) != hour.totals.pageviews or \
+            sum(v.visit_ms for v in values.values()) != hour.totals.duration_ms:
+        raise ValueError(f"the minutes of hour {hour.start_ms} do not add up to it")
+    return values
+
+
 def _conditional_put(table_name: str, item: dict[str, Any], version: int, condition: str) -> dict[str, Any]:
     return {"Put": {"TableName": table_name, "Item": {**item, "ver": {"N": str(version)}},
                     "ConditionExpression": condition, "ExpressionAttributeValues": {":v": {"N": str(version)}}}}
@@ -107,31 +127,51 @@ def _parts(values: dict[str, Stats]) -> list[dict[str, dict[str, Any]]]:
 
 
 class RollupStore(DynamoTable):
-    """Rollup items; with `totals`, every hour's seal also keeps the platform totals (public stats)
-    exactly once: the hour's totals item is swapped, conditionally on the one read before, in the
-    same transaction as the contribution of the difference."""
+    """Rollup items; with `totals` (a tally.totals.store.DynamoTotals), every hour's seal also keeps
+    the platform totals (public stats) exactly once: the hour's totals item and the 15-minute slots
+    it covers (tally.totals.slots) are swapped in one transaction, the slots on what was read before
+    the raw events (`claim`)."""
 
     def __init__(self, table_name: str, client: Any | None = None, *, totals: Any | None = None) -> None:
         super().__init__(table_name, client)
-        self.totals = totals  # a tally.totals.store.DynamoTotals, or None
+        self.totals = totals
         self.write_units = 0.0
         self.read_units = 0.0
         self.items_read = 0
 
+    @property
+    def _slots(self) -> Any:
+        from tally.totals.slots import SlotTotals
+
+        assert self.totals is not None
+        return SlotTotals(self.totals)
+
+    def claim(self, site_id: str, start_ms: int, end_ms: int) -> Any | None:
+        """For the platform totals: read the slots of the hour [start_ms, end_ms), *before* the raw
+        events its seal reads (so that a slower seal holding an older view is refused). None when
+        this store keeps no totals."""
+        return None if self.totals is None else self._slots.claim(_source(site_id), start_ms, end_ms)
+
     # -- writing ---------------------------------------------------------------------------------
-    def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = ()) -> str | None:
-        """Store a sealed rollup (and, for an hour, its minutes) as computed at seal `version`.
+    def write(self, rollup: Rollup, version: int, minutes: Iterable[Rollup] = (),
+              claim: Any | None = None) -> str | None:
+        """Store a sealed rollup (and, for an hour, its minutes) as computed at seal `version`;
+        `claim`: what `claim` read before the raw events (read now when not given).
 
         Returns the fingerprint of the rollup it replaced (None when there was none).
         """
         pk = f"{rollup.site_id}#{rollup.grain.value}"
         stored = self._stored_total(pk, rollup.start_ms)
         previous = {k: int(v["N"]) for k, v in stored.get("dims", {}).get("M", {}).items()} if stored else {}
+        minutes = list(minutes)
         parts, total_item, dims = _items(rollup, minutes)
         for item in parts:
             self._put(item, version)
         if self.totals is not None and rollup.grain is Grain.hour:
-            self._put_counting_totals(total_item, version, rollup, stored)
+            claim = claim or self.claim(rollup.site_id, rollup.start_ms, rollup.end_ms)
+            put = _conditional_put(self.table_name, total_item, version, "attribute_not_exists(ver) OR ver <= :v")
+            self._transact([(item_size(total_item), rollup, put)],
+                           self._slots.swap_items([(claim, slot_values(rollup, minutes))]))
         else:
             self._put(total_item, version)
         for name, count in previous.items():  # parts that no longer exist after this seal
@@ -145,12 +185,14 @@ class RollupStore(DynamoTable):
     def write_new(self, sealed: Sequence[tuple[Rollup, int, Sequence[Rollup]]]) -> None:
         """Store many rollups never stored before — (rollup, seal version, minutes) — in few round trips.
 
-        For a backfill (a month of imported history): `write` costs a read and a write per item
-        and a transaction per hour; here every item goes in transactions of up to 100 with the
-        same conditions, parts first and totals items last (a reader takes a bucket by its totals
-        item), and the platform totals get one contribution per transaction of hours, in that
-        transaction: counted exactly once, as by `write`. Raises StaleSeal when a transaction is
-        refused (one of its buckets was stored meanwhile); what was written before stays valid.
+        For a backfill (a month of imported history) while no other sealer runs: `write` costs a
+        read and a write per item and a transaction per hour; here every item goes in transactions
+        of up to 100 with the same conditions, parts first and totals items last (a reader takes a
+        bucket by its totals item), then the hours' slots of the platform totals, swapped on what
+        was read just before, with their difference, in transactions of under 100 records: counted
+        exactly once, as by `write`. Raises StaleSeal when a transaction is refused (a bucket was
+        stored meanwhile); what was written before stays valid, and a bucket stored but not counted
+        stays unsealed (its mark is settled after this), so the sealer seals it again.
         """
         parts: list[tuple[int, Rollup, Any]] = []  # (item size, rollup, its transaction item)
         totals: list[tuple[int, Rollup, Any]] = []
@@ -163,31 +205,45 @@ class RollupStore(DynamoTable):
                 self.table_name, total_item, version, f"({newer_or_same}) AND attribute_not_exists(pk)")))
         for chunk in _transactions(parts, TRANSACTION_ITEMS):
             self._transact(chunk, [])
-        room = TRANSACTION_ITEMS - (2 if self.totals is not None else 0)  # a contribution is two items
-        for chunk in _transactions(totals, room):
-            self._transact(chunk, self._contribution([rollup for _, rollup, _ in chunk]))
+        for chunk in _transactions(totals, TRANSACTION_ITEMS):
+            self._transact(chunk, [])
+        hours = [(rollup, minutes) for rollup, _, minutes in sealed if rollup.grain is Grain.hour]
+        if self.totals is not None and hours:
+            self._count_new_hours(hours)
 
-    def _contribution(self, rollups: list[Rollup]) -> list[Any]:
-        """The platform totals' items for new hours: what `_put_counting_totals` adds for each, summed."""
-        from tally.totals.counters import Contribution
+    def _count_new_hours(self, hours: list[tuple[Rollup, Sequence[Rollup]]]) -> None:
+        """The slots of new hours, per site, in transactions of under 100 records and their shard
+        update, each swapped on what was read just before it (hours sharing a UTC hour's record go
+        in the same transaction: their records merge)."""
+        from tally.totals.slots import utc_hours
 
-        hours = [r for r in rollups if r.grain is Grain.hour]
-        if self.totals is None or not hours:
-            return []
-        contribution = Contribution(pageviews=sum(r.totals.pageviews for r in hours),
-                                    visit_seconds=sum(r.totals.duration_ms // 1000 for r in hours))
-        if contribution.is_empty:
-            return []
-        names = ",".join(f"{r.site_id}#{r.start_ms}" for r in hours)
-        contribution_id = f"rollups#{hashlib.sha256(names.encode()).hexdigest()[:32]}"
-        return list(self.totals.contribution_items(contribution_id, contribution))
+        by_site: dict[str, list[tuple[Rollup, Sequence[Rollup]]]] = {}
+        for rollup, minutes in hours:
+            by_site.setdefault(rollup.site_id, []).append((rollup, minutes))
+        for site_id, site_hours in by_site.items():
+            chunks: list[list[tuple[Rollup, Sequence[Rollup]]]] = [[]]
+            records: set[int] = set()
+            for rollup, minutes in sorted(site_hours, key=lambda h: h[0].start_ms):
+                touched = set(utc_hours(rollup.start_ms, rollup.end_ms))
+                if len(records | touched) > TRANSACTION_ITEMS - 5 and not touched & records:  # room for a shared hour's
+                    chunks.append([])
+                    records = set()
+                chunks[-1].append((rollup, minutes))
+                records |= touched
+            for chunk in chunks:
+                claims = self._slots.claim_many(_source(site_id), [(r.start_ms, r.end_ms) for r, _ in chunk])
+                self._transact([], self._slots.swap_items(
+                    (claims[(r.start_ms, r.end_ms)], slot_values(r, minutes)) for r, minutes in chunk))
 
     def _transact(self, puts: list[tuple[int, Rollup, Any]], extra: list[Any]) -> None:
         from tally.platform.aws import transact_write
 
+        if not puts and not extra:
+            return
         if transact_write(self.client, [put for _, _, put in puts] + extra) is not None:
-            raise StaleSeal(f"{len(puts)} items: a bucket was stored meanwhile")
-        self.write_units += 2 * sum(-(-size // 1024) for size, _, _ in puts)  # a transaction costs double
+            raise StaleSeal(f"{len(puts)} items: a bucket or its slots were stored meanwhile")
+        sizes = [size for size, _, _ in puts] + [item_size(e["Put"]["Item"]) if "Put" in e else 1 for e in extra]
+        self.write_units += 2 * sum(-(-size // 1024) for size in sizes)  # a transaction costs double
 
     def _put(self, item: dict[str, Any], version: int) -> None:
         item["ver"] = {"N": str(version)}
@@ -203,36 +259,6 @@ class RollupStore(DynamoTable):
         item = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
                                     Key={"pk": {"S": pk}, "sk": {"S": f"{TOTAL}#{start_ms:013d}#0"}}).get("Item")
         return dict(item) if item else None
-
-    def _put_counting_totals(self, item: dict[str, Any], version: int, rollup: Rollup,
-                             stored: dict[str, Any] | None) -> None:
-        """Swap the hour's totals item and add (new - stored) to the platform totals, both or neither."""
-        from tally.platform.aws import transact_write
-        from tally.totals.counters import Contribution
-
-        before = _stats_from(stored["vals"]["M"]["all"]) if stored else Stats()
-        seconds_before, seconds_now = before.duration_ms // 1000, rollup.totals.duration_ms // 1000
-        contribution = Contribution(pageviews=max(0, rollup.totals.pageviews - before.pageviews),
-                                    visit_seconds=max(0, seconds_now - seconds_before),
-                                    visit_seconds_removed=max(0, seconds_before - seconds_now))
-        item["ver"] = {"N": str(version)}
-        values: dict[str, Any] = {":v": {"N": str(version)}}
-        condition = "(attribute_not_exists(ver) OR ver <= :v)"
-        if stored:  # compare-and-swap: the difference is only right against what was read
-            condition += " AND fp = :read_fp"
-            values[":read_fp"] = stored["fp"]
-        else:
-            condition += " AND attribute_not_exists(pk)"
-        put = {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": condition,
-                       "ExpressionAttributeValues": values}}
-        read_fp = stored["fp"]["S"] if stored else "-"
-        contribution_id = f"rollup#{rollup.site_id}#{rollup.start_ms}#{version}#{read_fp}"
-        totals = self.totals
-        assert totals is not None
-        extra = [] if contribution.is_empty else totals.contribution_items(contribution_id, contribution)
-        if transact_write(self.client, [put, *extra]) is not None:
-            raise StaleSeal(item["sk"]["S"])  # another seal changed the hour meanwhile: seal again
-        self.write_units += 2 * (-(-item_size(item) // 1024))
 
     # -- reading ---------------------------------------------------------------------------------
     def _query(self, pk: str, dim: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:

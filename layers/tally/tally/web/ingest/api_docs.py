@@ -47,6 +47,7 @@ def event_body() -> dict[str, Any]:
 def import_body() -> dict[str, Any]:
     return raw_request_body(
         "Newline-delimited JSON: one event per line, `{id, timestamp, name, url, referrer, props, visitor}` "
-        "(or `ip` + `user_agent` instead of `visitor`).",
+        "(or `ip` + `user_agent` instead of `visitor`); optionally `user_agent` (browser, OS, device) and "
+        "`country` (ISO 3166-1 alpha-2, as the source analytics tool recorded it).",
         {"application/x-ndjson": {"schema": {"type": "string"}}},
     )

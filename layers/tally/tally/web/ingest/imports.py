@@ -50,6 +50,8 @@ class ImportLine(BaseModel):
     visitor: str | None = Field(default=None, min_length=1, max_length=256)
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=2000)
+    #: ISO 3166-1 alpha-2, as the tool the history comes from recorded it (no address is looked up)
+    country: str | None = Field(default=None, pattern="^[A-Za-z]{2}$")
     interactive: bool = True
 
     @field_validator("id", mode="before")
@@ -159,7 +161,7 @@ class Importer:
             site_id=site.site_id, ts_ms=ts_ms, name=line.name, visitor=visitor, page=page.path,
             interactive=line.interactive, source=source.source, referrer=source.referrer_host or "",
             utm_source=source.utm_source or "", utm_medium=source.utm_medium or "",
-            utm_campaign=source.utm_campaign or "",
+            utm_campaign=source.utm_campaign or "", country=(line.country or "").upper(),
             device=(client.device or "") if client else "", browser=(client.browser or "") if client else "",
             os=(client.os or "") if client else "", props=parse_props(line.props),
         )

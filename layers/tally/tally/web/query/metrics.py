@@ -2,9 +2,9 @@
 
 visitors: the estimate of the union of visitor sketches; visits, pageviews: counts;
 views_per_visit: pageviews / visits to 2 decimals; bounce_rate: bounced / visits in whole percent;
-visit_duration: mean visit duration in whole seconds. A change is the percent change (100 from
-zero to anything, 0 from zero to zero) except for bounce_rate, whose change is the difference in
-percentage points — as Plausible shows them.
+visit_duration: mean visit duration in whole seconds. A change is the percent change except for
+bounce_rate, whose change is the difference in percentage points — as Plausible shows them; there
+is no change (null) from 0 or against an empty previous period.
 """
 
 from __future__ import annotations
@@ -63,16 +63,22 @@ class MetricValue(BaseModel):
     previous: int | float | None = Field(default=None,
                                          description="The metric over the previous period (with compare).")
     change: int | float | None = Field(default=None,
-                                       description="Percent change (bounce_rate: difference in points).")
+                                       description="Percent change (bounce_rate: difference in points); null "
+                                                   "without compare, from a previous value of 0, or against an "
+                                                   "empty previous period.")
 
 
 def compared(current: Metrics, previous: Metrics | None) -> dict[str, MetricValue]:
+    """Each metric with its previous value and change; no change (null) against an empty previous
+    period (no visits: a percentage of nothing is no figure) or from a previous value of 0."""
     result = {}
     for name in METRICS:
         value = getattr(current, name)
         if previous is None:
             result[name] = MetricValue(value=value)
-        else:
-            before = getattr(previous, name)
-            result[name] = MetricValue(value=value, previous=before, change=change(name, before, value))
+            continue
+        before = getattr(previous, name)
+        empty = previous.visits == 0 and previous.pageviews == 0 and previous.visitors == 0
+        figure = None if empty or (before == 0 and name != "bounce_rate") else change(name, before, value)
+        result[name] = MetricValue(value=value, previous=before, change=figure)
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +29,7 @@ from tally.web.aggregate.zones import (
     zone,
 )
 from tally.web.query.answers import ROWS_PER_CHUNK, SettledRange, answer_key, chunks_of, decode_values, encode_values
+from tally.web.query.comparison import current_point, previous_period
 from tally.web.query.completeness import Completeness, completeness
 from tally.web.query.metrics import (
     Metrics,
@@ -47,6 +48,10 @@ REALTIME_MS = 5 * 60_000
 MAX_HOURLY_DAYS = 31
 MAX_MINUTE_DAYS = 2
 PROPERTIES = (*EVENT_DIMENSIONS[:1], *VISIT_DIMENSIONS, *EVENT_DIMENSIONS[1:])
+#: Goals, as Plausible's: the custom events (never `pageview`, never `engagement`) with unique conversions
+#: (`visitors`), total conversions (`events`) and conversion rate (unique converters / visitors of the period).
+GOAL = "goal"
+NOT_GOALS = frozenset({"pageview", ENGAGEMENT})
 
 
 class Interval(StrEnum):
@@ -72,7 +77,13 @@ def _range_out(days: DateRange) -> RangeOut:
 class Overview(Completeness):
     site_id: str
     range: RangeOut
-    previous_range: RangeOut | None = None
+    previous_range: RangeOut | None = Field(
+        default=None, description="With `compare`: the period compared with. For whole calendar months, the "
+        "same number of months just before (this month: last month); otherwise the same number of days just before.")
+    previous_until: datetime | None = Field(
+        default=None, description="With `compare`, while the range is still running (it contains now): the "
+        "previous period is counted only until this instant, the same elapsed part of it in local wall-clock "
+        "time (today until 14:05 against yesterday until 14:05). Null when it is counted whole.")
     results: dict[str, MetricValue] = Field(description="Each metric, with its previous value and change on compare.")
 
 
@@ -91,6 +102,9 @@ class Timeseries(Completeness):
     range: RangeOut
     interval: Interval
     results: list[TimeseriesPoint]
+    current_point: str | None = Field(
+        default=None, description="The `date` of the point whose interval contains now: it is partial (still "
+        "counting), and the points after it lie in the future (zeros, not yet data). Null when the range is over.")
 
 
 class BreakdownRow(BaseModel):
@@ -101,6 +115,9 @@ class BreakdownRow(BaseModel):
     visits: int | None = Field(default=None, description="For visit properties (entry page, source, …).")
     bounce_rate: int | None = None
     visit_duration: int | None = None
+    conversion_rate: float | None = Field(
+        default=None, description="For goals: unique conversions (`visitors`) / visitors of the period, percent "
+                                  "with 2 decimals.")
 
 
 class Breakdown(Completeness):
@@ -129,8 +146,14 @@ def _state(sources: StatsSources, site_id: str) -> dict[str, Any]:
 
 
 # -- overview ---------------------------------------------------------------------------------------
-def _metrics(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Metrics:
-    """The range's metrics: a settled range's kept answer when there is one, else computed (and kept)."""
+def _metrics(sources: StatsSources, site_id: str, site_tz: str, days: DateRange,
+             until_ms: int | None = None) -> Metrics:
+    """The range's metrics: a settled range's kept answer when there is one, else computed (and kept).
+
+    With `until_ms` the range is counted until that instant only (the elapsed part a running period
+    is compared with): computed, never kept."""
+    if until_ms is not None:
+        return metrics_of(sources.totals(site_id, site_tz, sources.plan(site_id, site_tz, days.start_ms, until_ms)))
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
     settled = sources.settled(site_id, plan, days.end_ms)
     key = answer_key("overview", days.first.isoformat(), days.last.isoformat(), days.tz)
@@ -143,12 +166,15 @@ def _metrics(sources: StatsSources, site_id: str, site_tz: str, days: DateRange)
 
 
 def overview(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *, compare: bool) -> Overview:
+    """With `compare`, the previous period as `tally.web.query.comparison` defines it: the same elapsed
+    part of it while this one is still running, and no change against an empty one."""
     current = _metrics(sources, site_id, site_tz, days)
-    previous = days.previous() if compare else None
-    before = _metrics(sources, site_id, site_tz, previous) if previous else None
+    against = previous_period(days, sources.now_ms()) if compare else None
+    before = _metrics(sources, site_id, site_tz, against.previous, against.until_ms) if against else None
+    until = to_utc(against.until_ms) if against and against.until_ms is not None else None
     return Overview(site_id=site_id, range=_range_out(days),
-                    previous_range=_range_out(previous) if previous else None, results=compared(current, before),
-                    **_state(sources, site_id))
+                    previous_range=_range_out(against.previous) if against else None, previous_until=until,
+                    results=compared(current, before), **_state(sources, site_id))
 
 
 # -- time series ------------------------------------------------------------------------------------
@@ -247,15 +273,17 @@ def timeseries(sources: StatsSources, site_id: str, site_tz: str, days: DateRang
         buckets.setdefault(_point_key(interval, piece.start_ms, days.tz), Stats()).merge(piece.totals)
     points = [TimeseriesPoint(date=key, **(sealed_points.get(key) or metrics_of(stats)).model_dump())
               for key, stats in buckets.items()]
+    now_ms = sources.now_ms()
+    now_key = _point_key(interval, now_ms, days.tz) if days.start_ms <= now_ms < days.end_ms else None
     return Timeseries(site_id=site_id, range=_range_out(days), interval=interval, results=points,
-                      **_state(sources, site_id))
+                      current_point=current_point(list(buckets), now_key), **_state(sources, site_id))
 
 
 # -- breakdown --------------------------------------------------------------------------------------
 def check_property(name: str) -> str:
-    if name in PROPERTIES or (name.startswith(PROPS_PREFIX) and len(name) > len(PROPS_PREFIX)):
+    if name in PROPERTIES or name == GOAL or (name.startswith(PROPS_PREFIX) and len(name) > len(PROPS_PREFIX)):
         return name
-    allowed = ", ".join(PROPERTIES)
+    allowed = ", ".join((*PROPERTIES, GOAL))
     raise InvalidInput(f"property: {name!r} is not one of {allowed}, event:props:<key>",
                        details=[{"field": "property", "rule": f"one of {allowed}, event:props:<key>",
                                  "type": "value"}])
@@ -355,9 +383,31 @@ def _computed_rows(sources: StatsSources, site_id: str, site_tz: str, name: str,
     return sorted((_row(name, v, s) for v, s in values.items()), key=_sort_key)
 
 
+def goals(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *, limit: int,
+          cursor: str | None) -> Breakdown:
+    """The custom events as goals, from the event-name rollups and the period's visitors (both as kept
+    or merged as any breakdown and overview are): no other data."""
+    offset = decode_cursor(cursor, GOAL, days)
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
+    settled = sources.settled(site_id, plan, days.end_ms)
+    rows = [row for row in _computed_rows(sources, site_id, site_tz, "event:name", plan, settled=settled is not None)
+            if row.value not in NOT_GOALS]
+    visitors = _metrics(sources, site_id, site_tz, days).visitors
+    for row in rows:
+        row.pageviews = None
+        row.conversion_rate = round(row.visitors / visitors * 100, 2) if visitors else 0.0
+    page = rows[offset:offset + limit]
+    more = offset + limit < len(rows)
+    return Breakdown(site_id=site_id, range=_range_out(days), property=GOAL, results=page,
+                     next_cursor=encode_cursor(offset + limit, GOAL, days) if more else None,
+                     **_state(sources, site_id))
+
+
 def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str, *, limit: int,
               cursor: str | None) -> Breakdown:
     name = check_property(name)
+    if name == GOAL:
+        return goals(sources, site_id, site_tz, days, limit=limit, cursor=cursor)
     offset = decode_cursor(cursor, name, days)
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
     settled = sources.settled(site_id, plan, days.end_ms)
