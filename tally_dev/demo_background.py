@@ -76,3 +76,12 @@ def _live_traffic(ctx: DemoContext) -> None:
 
 
 AFTER_READY.append(BackgroundStep("live traffic", _live_traffic))
+
+
+def _code_analytics(ctx: DemoContext) -> None:
+    from tally_dev.demo_code import mine_demo_repository
+
+    mine_demo_repository(ctx)
+
+
+AFTER_READY.append(BackgroundStep("mine the demo repository", _code_analytics))

@@ -45,6 +45,14 @@ def _page(name: str):
     return response
 
 
+@app.get("/code", summary="The code analytics page", tags=["pages"], responses=PAGE_RESPONSES,
+         description="Codebases with their figures; one codebase's cards, weekly commits, punch card, contributors, "
+                     "branches and a mining run's progress (`?codebase=ID`). Data from the code analytics API.")
+@tracer.capture_method
+def code_page():
+    return _page("code")
+
+
 @app.get("/sites", summary="The sites page", tags=["pages"], responses=PAGE_RESPONSES,
          description="The organisation's sites; org admins add one here (domain, time zone).")
 @tracer.capture_method

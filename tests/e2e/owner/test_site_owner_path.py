@@ -87,7 +87,8 @@ def test_an_org_admin_adds_a_site_sees_the_first_pageview_arrive_and_manages_api
         second = tab.page.context.new_page()  # a second visitor (another UA: another visitor id) converts
         second.set_extra_http_headers({"User-Agent": BROWSER.replace("131.0.0.0", "130.0.0.0")})
         signup = f"{cloud}/api/event"
-        with second.expect_response(lambda r: r.url == signup and "Signup" in (r.request.post_data or "")):
+        with second.expect_response(lambda r: r.url == signup and "Signup" in (r.request.post_data or "")), \
+                second.expect_response(lambda r: r.url == signup and "pageview" in (r.request.post_data or "")):
             second.goto(website.url("/signup"))
         second.close()
         visitor.close()
@@ -125,6 +126,30 @@ def test_an_org_admin_adds_a_site_sees_the_first_pageview_arrive_and_manages_api
         refused = wait_until_refused(client, cache_lifetime_s() + 10)
     assert refused.status_code == 401
     assert refused.json()["error"]["message"] == "API key revoked"
+
+    # a viewer of the organisation sees the site read-only: no add form, no saving, no deleting
+    site_page = f"{cloud}/sites/{site['site_id']}"
+    tab.page.goto(f"{cloud}/sites#token={issue_token(org, 'viewer')}")
+    expect(tab.page.locator("#site-list li")).to_have_count(1)
+    expect(tab.page.locator("#add-panel")).to_be_hidden()
+    tab.page.goto(site_page)
+    expect(tab.page.locator("#domain")).to_have_text(domain)
+    expect(tab.page.locator("#timezone")).to_be_disabled()
+    expect(tab.page.locator("#read-only")).to_be_visible()
+    expect(tab.page.locator("#delete-panel")).to_be_hidden()
+    expect(tab.page.locator("#settings-form button[type=submit]")).to_be_hidden()
+
+    tab.assert_no_console_errors()
+
+    # the admin deletes it: the domain typed to confirm, then the page follows the deletion job
+    tab.page.goto(f"{site_page}?signed-in=admin#token={admin}")  # a new URL: a load, not a hash change
+    expect(tab.page.locator("#domain")).to_have_text(domain)
+    expect(tab.page.locator("#delete-button")).to_be_disabled()
+    tab.page.fill("#delete-confirm", domain)
+    tab.page.click("#delete-button")
+    expect(tab.page.locator("#deletion")).to_contain_text("Deleting")  # followed until the job removes it
+    status = local.http.get(f"/api/v1/sites/{site['site_id']}", headers={"Authorization": f"Bearer {admin}"})
+    assert status.json()["status"] == "deleting"  # the job removes it after its grace period: not waited for here
     tab.assert_no_console_errors()
 
 

@@ -154,3 +154,44 @@ def test_another_default_branch_is_mined_from_its_own_head(sample):
     assert outcome.exports["overview"]["total_additions"] == sample.numstat("stale")[0]
     branches = {b["name"]: b for b in outcome.exports["branches"]["branches"]}
     assert (branches["stale"]["ahead"], branches["stale"]["behind"]) == (0, 0)
+
+
+def test_a_blame_batch_that_runs_out_of_time_is_retried_smaller(sample, monkeypatch):
+    from tally.code.mining import blame
+
+    request = request_for(sample)
+    whole = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=1))
+    original = blame.Sweep.blame
+    calls = []
+
+    def out_of_time_once(self, head, paths, lines, known, deadline=math.inf):
+        calls.append(len(paths))
+        if len(calls) == 1:
+            raise blame.OutOfTime
+        return original(self, head, paths, lines, known, deadline)
+
+    monkeypatch.setattr(blame.Sweep, "blame", out_of_time_once)
+    outcome = run_step(request, checkpoint=None, cache=None, stop=StopAfter(2), limits=Limits(workers=1))
+    while not outcome.finished:
+        outcome = run_step(request, checkpoint=json.loads(json.dumps(outcome.checkpoint)), cache=None,
+                           stop=lambda _: False, limits=Limits(workers=1))
+    assert calls[1] == calls[0] // 2  # the next step blamed half the batch at a time
+    assert comparable(outcome) == comparable(whole)
+
+
+def test_a_run_whose_head_vanished_between_steps_plans_again(sample):
+    request = request_for(sample)
+    limits = Limits(history_batch=4, workers=1)
+    outcome = run_step(request, checkpoint=None, cache=None, stop=StopAfter(1), limits=limits)
+    assert not outcome.finished
+    old_head = sample.head()
+    sample.git("reset", "-q", "--hard", "HEAD~2")
+    sample.commit("rewritten", {"README.md": "# Rewritten\n"})
+    sample.git("reflog", "expire", "--expire=now", "--all")
+    sample.git("gc", "-q", "--prune=now")
+    assert sample.git("cat-file", "-t", old_head, check=False) == ""  # the checkpoint's head is gone
+    while not outcome.finished:
+        outcome = run_step(request, checkpoint=outcome.checkpoint, cache=None, stop=lambda _: False,
+                           limits=Limits(workers=1))
+    assert outcome.exports["overview"]["head_sha"] == sample.head()
+    assert comparable(outcome) == comparable(mine_all(request))

@@ -8,32 +8,63 @@ become primary only when nothing else is there.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from functools import cache
 from posixpath import basename
 
-from pygments.lexers import find_lexer_class_for_filename
+from pygments.lexers import LEXERS, find_lexer_class_for_filename
 
 NOT_CODE_MODULES = frozenset({"pygments.lexers.data", "pygments.lexers.markup", "pygments.lexers.configs",
                               "pygments.lexers.textfmts", "pygments.lexers.special"})
 NOT_CODE_NAMES = frozenset({"XML"})
 
 
-@cache
 def language_of(path: str) -> str | None:
     """The language Pygments names for this file name, or None (unknown, plain text)."""
     return _by_name(basename(path))[0]
 
 
-@cache
+def is_code(path: str) -> bool:
+    return _by_name(basename(path))[1]
+
+
 def _by_name(name: str) -> tuple[str | None, bool]:
+    """Pygments' answer for a file name, asked once per name pattern: unless a name matches one of
+    Pygments' few special globs (`Makefile`, `*.[1-9]`, ...), only its `*.ext` matches decide, so
+    names with the same matching extensions share one lookup (Pygments scans every lexer per call)."""
+    simple, special = _patterns()
+    if special.match(name):
+        return _lookup(name)
+    parts = name.split(".")
+    suffixes = tuple(suffix for suffix in (".".join(parts[i:]) for i in range(1, len(parts))) if suffix in simple)
+    if suffixes not in _BY_SUFFIXES:
+        _BY_SUFFIXES[suffixes] = _lookup(name)  # the first name seen with these suffixes stands for all
+    return _BY_SUFFIXES[suffixes]
+
+
+_BY_SUFFIXES: dict[tuple[str, ...], tuple[str | None, bool]] = {}
+
+
+@cache
+def _patterns() -> tuple[frozenset[str], re.Pattern[str]]:
+    simple: set[str] = set()
+    special: list[str] = []
+    for _module, _name, _aliases, filenames, _mimetypes in LEXERS.values():
+        for pattern in filenames:
+            if pattern.startswith("*.") and not any(c in pattern[2:] for c in "*?[]"):
+                simple.add(pattern[2:])
+            else:
+                special.append(fnmatch.translate(pattern))
+    return frozenset(simple), re.compile("|".join(special) or "(?!)")
+
+
+@cache
+def _lookup(name: str) -> tuple[str | None, bool]:
     lexer = find_lexer_class_for_filename(name)
     if lexer is None or lexer.name == "Text only":
         return None, False
     return str(lexer.name), lexer.__module__ not in NOT_CODE_MODULES and lexer.name not in NOT_CODE_NAMES
-
-
-def is_code(path: str) -> bool:
-    return _by_name(basename(path))[1]
 
 
 def primary_language(bytes_by_language: dict[str, int], code: set[str]) -> str | None:

@@ -104,6 +104,11 @@ class _Step:
 
     def run(self, checkpoint: dict[str, Any] | None) -> StepOutcome:
         state = dict(checkpoint) if checkpoint and checkpoint.get("version") == VERSION else None
+        if state is not None and state.get("phase") != "done" and pygit2.Oid(hex=state["head"]) not in self.repo:
+            # the history was rewritten between two steps (a force push, then a fresh clone): plan again,
+            # keeping the records mined so far (a record is a pure function of its sha)
+            self.cache = {**self.cache, "commits": {**self._cached_records, **state["records"]}}
+            state = None
         if state is None:
             state = self._timed("scan", None, self._scan)
             self.units = 1

@@ -133,9 +133,11 @@
         showNotice('Could not save: ' + (detail || error.message));
       }
     });
-    $('delete-confirm').addEventListener('input', function (event) {
-      $('delete-button').disabled = event.target.value.trim().toLowerCase() !== site.domain;
-    });
+    var confirmed = function () {
+      $('delete-button').disabled = $('delete-confirm').value.trim().toLowerCase() !== site.domain;
+    };
+    $('delete-confirm').addEventListener('input', confirmed);
+    confirmed();  // typed before the site had loaded
     $('delete-form').addEventListener('submit', async function (event) {
       event.preventDefault();
       if ($('delete-confirm').value.trim().toLowerCase() !== site.domain) return;
