@@ -226,12 +226,13 @@ class LocalCloud:
         """The template's queues (logical id -> URL on moto)."""
         return {lid: queue.url for lid, queue in self.provisioned.queues.items()}
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for `service` on the local cloud's moto (one session: service models load once)."""
+    def client(self, service: str, *, config: Any = None) -> Any:
+        """A boto3 client for `service` on the local cloud's moto (one session: service models load once);
+        `config`: a botocore Config."""
         with self._clients_lock:
             if self._clients_session is None:
                 self._clients_session = self._session()
-            return self._clients_session.client(service, endpoint_url=self.endpoint)
+            return self._clients_session.client(service, endpoint_url=self.endpoint, config=config)
 
     def _session(self) -> Any:
         import boto3
