@@ -18,7 +18,7 @@ if ! command -v git >/dev/null 2>&1; then
 fi
 
 if [ "$(id -u)" -eq 0 ] || [ "${TALLY_SYSTEM_DEPS:-0}" = 1 ]; then scripts/system-deps.sh; fi  # chromium, git
-want="$(sha256sum uv.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
+want="$(sha256sum uv.lock pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x .venv/bin/python ]; then
   exit 0
 fi
@@ -28,6 +28,8 @@ if ! { [ -x .venv/bin/uv ] && .venv/bin/uv --version | grep -q " $UV_VERSION"; }
   .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --frozen --quiet --python .venv/bin/python
+# --compile-bytecode: every process of the local cloud (moto, a worker per function, `tally dev`)
+# imports from .pyc instead of compiling sources each time (also where PYTHONDONTWRITEBYTECODE is set)
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --frozen --quiet --compile-bytecode --python .venv/bin/python
 echo "$want" > "$STAMP"
 echo "bootstrap: .venv is ready (locked by uv.lock)"

@@ -127,7 +127,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 def _load_demo_history(cloud: LocalCloud, demo: DemoData, days: int, progress: Progress) -> None:
     """Import the demo month through the import API, then seal it in bulk before the schedules start."""
-    from tally_dev.demo_seal import seal_history
+    from tally_dev.demo_seal import seal_demo
     from tally_dev.demo_traffic import load_demo_traffic
 
     progress.step(f"Importing {days} days of demo traffic through the import API ...")
@@ -137,8 +137,7 @@ def _load_demo_history(cloud: LocalCloud, demo: DemoData, days: int, progress: P
     progress.step(f"Imported {total} events; waiting for the aggregator to mark their hours ...")
     assert cloud.delivery is not None
     cloud.delivery.settle(bound_s=600)
-    sealed = seal_history(cloud.tables, cloud.dynamodb,
-                          progress=lambda text: progress.step(f"Imported {total} events; {text}"))
+    sealed = seal_demo(cloud, progress=lambda text: progress.step(f"Imported {total} events; {text}"))
     progress.step(f"Imported {total} events; sealed {sealed.hours} hours and {sealed.days} days.")
 
 

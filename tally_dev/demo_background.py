@@ -76,3 +76,21 @@ def _live_traffic(ctx: DemoContext) -> None:
 
 
 AFTER_READY.append(BackgroundStep("live traffic", _live_traffic))
+
+
+def _code_analytics(ctx: DemoContext) -> None:
+    from tally_dev.demo_code import mine_demo_repository
+
+    mine_demo_repository(ctx)
+
+
+AFTER_READY.append(BackgroundStep("mine the demo repository", _code_analytics))
+
+
+def _my_usage(ctx: DemoContext) -> None:
+    from tally_dev.demo_usage import load_my_usage
+
+    load_my_usage(ctx)
+
+
+AFTER_READY.append(BackgroundStep("my usage: requests, sessions, data access and an export", _my_usage))

@@ -18,8 +18,9 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.marking import day_due_at
@@ -32,7 +33,11 @@ from tally.web.aggregate.sealing import NotSettled, seal_day
 from tally.web.aggregate.spans import SpanStore, rebuild_spans
 from tally.web.aggregate.zones import Grain, bucket_end
 
+if TYPE_CHECKING:
+    from tally_dev.localcloud import LocalCloud
+
 FOREVER_MS = 10**13 - 1  # marks' and rollups' keys hold 13-digit milliseconds
+WRITERS = 2  # transactions in flight at once (see `_write_in_parallel`)
 
 
 @dataclass
@@ -45,12 +50,24 @@ class BulkSeal:
     left: int = 0
 
 
+def seal_demo(cloud: LocalCloud, *, progress: Callable[[str], None] = lambda text: None) -> BulkSeal:
+    """`seal_history` on a running local cloud, through a client of its own that skips botocore's
+    client-side checking of each request's shape (a month of rollups is thousands of nested items,
+    built by the product's code; moto still checks what it stores)."""
+    from botocore.config import Config
+
+    client = cloud.client("dynamodb", config=Config(parameter_validation=False))
+    return seal_history(cloud.tables, client, progress=progress, writers=WRITERS)
+
+
 def seal_history(tables: Mapping[str, str], client: Any | None = None, *,
-                 progress: Callable[[str], None] = lambda text: None, now_ms: int | None = None) -> BulkSeal:
+                 progress: Callable[[str], None] = lambda text: None, now_ms: int | None = None,
+                 writers: int = 1) -> BulkSeal:
     """Seal every bucket that the scheduled sealer could seal now (see the module).
 
     `tables`: the template's tables (logical id -> name), e.g. `LocalCloud.tables`; `client`: a
-    DynamoDB client on them (default: the process's).
+    DynamoDB client on them (default: the process's); `writers`: transactions in flight at once
+    (more than one only against moto's server, which applies requests one at a time).
     """
     from tally.platform.aws import dynamodb_client
     from tally.totals.store import DynamoTotals
@@ -65,12 +82,13 @@ def seal_history(tables: Mapping[str, str], client: Any | None = None, *,
     result = BulkSeal()
     for number, site_id in enumerate(sites, start=1):
         progress(f"sealing site {number} of {len(sites)} in bulk ...")
-        _seal_site(site_id, _Window(events.get(site_id, [])), now, marks=marks, rollups=rollups, result=result)
+        _seal_site(site_id, _Window(events.get(site_id, [])), now, marks=marks, rollups=rollups, result=result,
+                   writers=writers)
     return result
 
 
 def _seal_site(site_id: str, raw: _Window, now: int, *, marks: DirtyMarks, rollups: RollupStore,
-               result: BulkSeal) -> None:
+               result: BulkSeal, writers: int) -> None:
     due_hours = {m.start_ms for m in marks.due(Grain.hour, now, 100_000) if m.site_id == site_id}
     hours: dict[int, tuple[Mark, Rollup, tuple[Rollup, ...]]] = {}
     blocked: list[int] = []  # hours the scheduler must seal: not due, not settled, or sealed before
@@ -89,7 +107,8 @@ def _seal_site(site_id: str, raw: _Window, now: int, *, marks: DirtyMarks, rollu
         hours[mark.start_ms] = (mark, sealed.hour, sealed.minutes)
     blocked.sort()
     try:
-        rollups.write_new([(hour, mark.version, minutes) for mark, hour, minutes in hours.values()])
+        _write_in_parallel(rollups, [(hour, mark.version, minutes) for mark, hour, minutes in hours.values()],
+                           writers)
         result.hours += marks.settle_many([(mark, None) for mark, _, _ in hours.values()])
         days = _seal_days(site_id, now, marks=marks, hours=hours, blocked=blocked)
         rollups.write_new([(day, mark.version, ()) for mark, day in days])
@@ -99,6 +118,24 @@ def _seal_site(site_id: str, raw: _Window, now: int, *, marks: DirtyMarks, rollu
         pass  # something was sealed meanwhile: what is left stays due for the schedules
     result.left += sum(1 for grain in (Grain.hour, Grain.day) for m in marks.due(grain, now, 100_000)
                        if m.site_id == site_id)
+
+
+def _write_in_parallel(rollups: RollupStore, sealed: list[tuple[Rollup, int, tuple[Rollup, ...]]],
+                       writers: int) -> None:
+    """`rollups.write_new` on `writers` disjoint runs of buckets at once: while moto stores one
+    transaction, this process builds the next (each run writes its parts before its totals items,
+    and no bucket is in two runs). Raises StaleSeal, once every run has ended, if one was refused."""
+    if writers <= 1:
+        rollups.write_new(sealed)
+        return
+    size = -(-len(sealed) // writers)
+    runs = [sealed[start:start + size] for start in range(0, len(sealed), size)] if sealed else []
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tally-demo-seal") as pool:
+        futures = [pool.submit(rollups.write_new, run) for run in runs]
+        errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def _seal_days(site_id: str, now: int, *, marks: DirtyMarks, hours: dict[int, tuple[Mark, Rollup, tuple[Rollup, ...]]],

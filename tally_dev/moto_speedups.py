@@ -9,7 +9,8 @@ Query and each transaction costs the whole table, so imports, reads and the seal
 instead of through moto's shape walker, moto's costliest step per response):
 - Query narrows the candidates to the partition's items that meet the key condition before
   moto's own Query runs; everything else it does (filters, projections, limits, 1 MB pages,
-  ExclusiveStartKey) is untouched. Queries on indexes, and tables without a range key, go through moto unchanged.
+  ExclusiveStartKey) is untouched. A Query on an index gets the items whose index hash key equals
+  the one asked (string keys; others go through moto unchanged, as do tables without a range key).
 - A transaction is moto's own, but what moto would back up by deep-copying each table it touches
   is the touched items (and the length of each touched table's stream) instead: when moto cancels
   or refuses it, those are put back, so nothing is written and no stream record stays (as in
@@ -20,11 +21,30 @@ instead of through moto's shape walker, moto's costliest step per response):
 from __future__ import annotations
 
 import copy
+import sys
 import threading
+from collections import deque
 from typing import Any
 
 _installed = False
 _narrowed = threading.local()
+_reading = threading.local()
+
+
+class _ReadCopies:
+    """Stands in for the `copy` module inside moto's table module: while this thread runs a Query or
+    Scan on a table's own key (no index, whose projection would change the items), the items it
+    answers are not deep-copied — they are turned into the response before any other request runs,
+    and nothing on the way changes them (filters read, projections build new items)."""
+
+    copy = staticmethod(copy.copy)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if getattr(_reading, "uncopied", False) and isinstance(value, list):
+            return list(value)
+        if getattr(_reading, "uncopied", False) and type(value).__name__ == "Item":
+            return value
+        return copy.deepcopy(value, memo)
 
 
 def install() -> None:
@@ -41,11 +61,18 @@ def install() -> None:
         partition = getattr(_narrowed, "partition", None)
         if partition is not None and partition[0] is self:
             return list(partition[1].values())  # moto's Query sorts them by range key itself
-        return every_item(self)
+        if not self.range_key_attr:
+            return every_item(self)
+        # moto's order, by (hash key, range key): DynamoType compares by `cast_value` (the key
+        # types are the table's, one per key), here computed once per item instead of per comparison
+        items = [item for partition in self.items.values() for item in partition.values()]
+        return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value))
 
     def query_one_partition(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
+        if index_name:
+            return _query_index(self, query, hash_key, *args, **kwargs)
+        if hash_key is None or not self.range_key_attr:
             return query(self, hash_key, *args, **kwargs)
         partition = self.items.get(hash_key, {})
         range_comparison = args[0] if args else kwargs.get("range_comparison")
@@ -55,16 +82,78 @@ def install() -> None:
             # the key condition first, as DynamoDB applies it: moto would size every item of the partition
             partition = _meeting(partition, range_comparison, range_objs)
         _narrowed.partition = (self, dict(partition))
+        _reading.uncopied = True
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:
             _narrowed.partition = None
+            _reading.uncopied = False
 
+    def scan_without_copies(self: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[4] if len(args) > 4 else kwargs.get("index_name")
+        if index_name:
+            return scan(self, *args, **kwargs)
+        _reading.uncopied = True
+        try:
+            return scan(self, *args, **kwargs)
+        finally:
+            _reading.uncopied = False
+
+    scan = Table.scan
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query_one_partition  # type: ignore[method-assign]
+    Table.scan = scan_without_copies  # type: ignore[method-assign]
+    table_module = sys.modules[Table.__module__]
+    table_module.copy = _ReadCopies()  # type: ignore[attr-defined]  # (reached through Table.query and .scan)
     _install_transactions()
     _install_attribute_values()
+    _install_condition_lexing()
     _installed = True
+
+
+def _install_condition_lexing() -> None:
+    """Condition and filter expressions lexed once per text: the tokens depend on nothing else (names
+    and values are looked up in later steps), and a sealer sends the same few texts thousands of times."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    lex = ConditionExpressionParser._lex_condition_expression
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def lex_once(self: Any) -> deque[Any]:
+        text = self.condition_expression
+        nodes = lexed.get(text)
+        if nodes is None:
+            nodes = tuple(lex(self))  # a text moto cannot lex raises here, every time, as before
+            if len(lexed) < 10_000:
+                lexed[text] = nodes
+        return deque(node._replace(children=[]) for node in nodes)  # lists of their own, as moto makes
+
+    ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
+
+
+def _query_index(table: Any, query: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """A Query on an index, given only the items whose index hash key is a string equal to the one
+    asked: moto's own Query then filters and sorts them as it would every item of the table (its
+    sort key ends with the table's own key, so the order they come in does not matter)."""
+    conditions = kwargs.get("hash_key_conditions") or []
+    if not conditions or not all(value.type == "S" for _, value in conditions):
+        return query(table, hash_key, *args, **kwargs)
+    wanted = [(name, value.value) for name, value in conditions]
+    partitions = table.items.values() if table.range_key_attr else [table.items]
+    _narrowed.partition = (table, {id(item): item for partition in partitions for item in partition.values()
+                                   if _has_strings(item.attrs, wanted)})
+    try:
+        return query(table, hash_key, *args, **kwargs)
+    finally:
+        _narrowed.partition = None
+
+
+def _has_strings(attrs: dict[str, Any], wanted: list[tuple[str, str]]) -> bool:
+    for name, value in wanted:
+        found = attrs.get(name)
+        if found is None or found.type != "S" or found.value != value:
+            return False
+    return True
 
 
 def _install_attribute_values() -> None:

@@ -117,7 +117,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
 TABLE_VARIABLES = {"OpsTable": "OPS_TABLE", "IdentityTable": "IDENTITY_TABLE", "SaltsTable": "SALTS_TABLE",
                    "SitesTable": "SITES_TABLE", "PublicStatsTable": "PUBLIC_STATS_TABLE",
                    "EventsTable": "EVENTS_TABLE", "RollupsTable": "ROLLUPS_TABLE",
-                   "UsageTable": "USAGE_TABLE", "CodeTable": "CODE_TABLE"}
+                   "UsageTable": "USAGE_TABLE", "CodeTable": "CODE_TABLE",
+                   "ExportsTable": "EXPORTS_TABLE"}
 
 
 def _point_settings_at(names: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:

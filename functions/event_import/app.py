@@ -9,7 +9,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from tally.exports.activity import ActivityRow
+from tally.exports.activity_wiring import export_activity
 from tally.ops.api_failures import record_api_failure
+from tally.ops.kinds import OpsKind
+from tally.ops.recorder import record_failure
 from tally.platform.api_docs import AUTH_ERRORS, errors
 from tally.platform.caller import Caller, Role
 from tally.platform.errors import NotFound
@@ -52,9 +56,21 @@ def import_events(site_id: Annotated[str, Path(max_length=64, description="The s
     body = app.current_event.decoded_body or ""
     report = importer().run(site, body.encode(), now_ms=int(time.time() * 1000))
     metrics.add_metric(name="EventsImported", unit="Count", value=report.accepted)
+    _record_activity(caller, site_id, site.domain, report.accepted, report.rejected)
     result = ImportResult(accepted=report.accepted, rejected=report.rejected, dropped_bots=report.dropped_bots,
                           errors=[LineError(**e) for e in report.errors])
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result)
+
+
+def _record_activity(caller: Caller, site_id: str, domain: str, accepted: int, rejected: int) -> None:
+    """The import as a row of its caller's export activity (once per request id); never fails the import."""
+    request_id = app.current_event.request_context.request_id
+    row = ActivityRow(id=request_id, at_ms=int(time.time() * 1000), action="import.events", site_id=site_id,
+                      resource=domain, accepted=accepted, rejected=rejected)
+    try:
+        export_activity().record(caller.org_id, caller.user_id, row)
+    except Exception as error:  # noqa: BLE001 - the import is stored; its activity row is not worth failing it
+        record_failure(OpsKind.api, "import_activity", error, org_id=caller.org_id, failure_id=f"import-{request_id}")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

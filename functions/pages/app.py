@@ -1,5 +1,6 @@
-"""Tally's pages: GET / (the dashboard), /sites, /sites/{site_id}, /settings, and GET /assets/{name} (their
-scripts and styles). Public files: the data comes from the API with the signed-in token."""
+"""Tally's pages: GET / (the dashboard), /sites, /sites/{site_id}, /settings, /me/stats (my usage), and
+GET /assets/{name} (their scripts and styles). Public files: the data comes from the API with the signed-in
+token."""
 
 from typing import Annotated, Any
 
@@ -45,6 +46,14 @@ def _page(name: str):
     return response
 
 
+@app.get("/code", summary="The code analytics page", tags=["pages"], responses=PAGE_RESPONSES,
+         description="Codebases with their figures; one codebase's cards, weekly commits, punch card, contributors, "
+                     "branches and a mining run's progress (`?codebase=ID`). Data from the code analytics API.")
+@tracer.capture_method
+def code_page():
+    return _page("code")
+
+
 @app.get("/sites", summary="The sites page", tags=["pages"], responses=PAGE_RESPONSES,
          description="The organisation's sites; org admins add one here (domain, time zone).")
 @tracer.capture_method
@@ -65,6 +74,14 @@ def site_page(site_id: Annotated[str, Path(max_length=64, description="The site'
 @tracer.capture_method
 def settings_page():
     return _page("settings")
+
+
+@app.get("/me/stats", summary="My usage", tags=["pages"], responses=PAGE_RESPONSES,
+         description="The signed-in user's own sessions, usage, data access and exports, in four tabs; its data "
+                     "comes from the `/api/v1/me/stats/*` endpoints with the signed-in token.")
+@tracer.capture_method
+def my_usage():
+    return _page("me")
 
 
 @app.get("/assets/<name>", summary="A script or style sheet of the pages", tags=["pages"],

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from tally_dev.localcloud.access_logs import format_line
 from tally_dev.localcloud.delivery import Delivery
 from tally_dev.localcloud.event_sources import event_sources
 from tally_dev.localcloud.faults import with_fault_shim
@@ -225,12 +226,13 @@ class LocalCloud:
         """The template's queues (logical id -> URL on moto)."""
         return {lid: queue.url for lid, queue in self.provisioned.queues.items()}
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for `service` on the local cloud's moto (one session: service models load once)."""
+    def client(self, service: str, *, config: Any = None) -> Any:
+        """A boto3 client for `service` on the local cloud's moto (one session: service models load once);
+        `config`: a botocore Config."""
         with self._clients_lock:
             if self._clients_session is None:
                 self._clients_session = self._session()
-            return self._clients_session.client(service, endpoint_url=self.endpoint)
+            return self._clients_session.client(service, endpoint_url=self.endpoint, config=config)
 
     def _session(self) -> Any:
         import boto3
@@ -269,10 +271,24 @@ class LocalCloud:
     def _serve(self, sam: SamTemplate, template: dict[str, Any], sock: socket.socket) -> None:
         assert self.runner is not None
         emulator = http_api_emulator(sam, template, self.runner, host=self.host, port=self.port,
-                                     access_log=self.access_log)
+                                     access_log=self.access_log, access_records=self._access_log_writer(template))
         self._server = emulator.serve(sock)
         self._thread = threading.Thread(target=self._server.serve_forever, name="tally-local-api", daemon=True)
         self._thread.start()
+
+    def _access_log_writer(self, template: dict[str, Any]) -> Callable[[dict[str, str]], None] | None:
+        """Writes each request's line in the template's access-log format to its log group, when a
+        function subscribes to that group (nothing else reads it locally)."""
+        for api in resources_of_type(template, "AWS::Serverless::HttpApi").values():
+            settings = api.get("Properties", {}).get("AccessLogSettings") or {}
+            destination = settings.get("DestinationArn")
+            target = destination.get("Fn::GetAtt") if isinstance(destination, dict) else None
+            logical_id = (target[0] if isinstance(target, list) else str(target).split(".")[0]) if target else None
+            group = self.delivery.log_groups.get(logical_id or "") if self.delivery is not None else None
+            if group is not None and settings.get("Format"):
+                log_format = str(settings["Format"])
+                return lambda values: group.append(format_line(log_format, values))
+        return None
 
     def _function_configs(self, sam: SamTemplate, template: dict[str, Any]) -> dict[str, FunctionConfig]:
         names = {**physical_names(template, self.stack), **self.provisioned.names()}
@@ -353,13 +369,14 @@ def _warm(pool: FunctionPool) -> None:
 
 
 def http_api_emulator(sam: SamTemplate, template: dict[str, Any], runner: FunctionRunner, *, host: str, port: int,
-                      access_log: Callable[[str], None] | None = None) -> HttpApiEmulator:
+                      access_log: Callable[[str], None] | None = None,
+                      access_records: Callable[[dict[str, str]], None] | None = None) -> HttpApiEmulator:
     """The template's HTTP API, its requests answered by `runner`'s functions (the app is created, not served)."""
     from tally_dev.localcloud.sam_adapter import HttpApiEmulator
 
     any_routes = {(r.function, r.path) for r in http_routes(template) if r.method == "ANY"}
     emulator = HttpApiEmulator(sam.api(), runner, host=host, port=port, expose_headers=_expose_headers(template),
-                               any_routes=any_routes, access_log=access_log)
+                               any_routes=any_routes, access_log=access_log, access_records=access_records)
     emulator.create()
     return emulator
 

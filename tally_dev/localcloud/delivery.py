@@ -28,8 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tally_dev.localcloud.access_logs import LogGroup, LogSubscriptionPoller
 from tally_dev.localcloud.batches import Answer, Discarded, read_answer
-from tally_dev.localcloud.event_sources import EventSources, QueueSource, ScheduleSource, StreamSource, Target
+from tally_dev.localcloud.event_sources import (
+    EventSources,
+    LogSubscription,
+    QueueSource,
+    ScheduleSource,
+    StreamSource,
+    Target,
+)
 from tally_dev.localcloud.faults import Faults, Injection, RecordMatch
 from tally_dev.localcloud.pollers import Poller
 from tally_dev.localcloud.queues import QueuePoller
@@ -53,7 +61,7 @@ class Delivered:
 
     source: str  # Function.Event
     function: str
-    kind: str  # "stream", "queue" or "schedule"
+    kind: str  # "stream", "queue", "schedule" or "logs"
     request_id: str
     event: Any
     ids: tuple[str, ...]  # the records' sequence numbers or message ids
@@ -94,6 +102,11 @@ class Delivery:
         self._history: deque[Delivered] = deque(maxlen=HISTORY_LIMIT)
         self._discarded: deque[DiscardedBatch] = deque(maxlen=HISTORY_LIMIT)
         self._destinations = client("sqs") if provisioned.queues else None
+        #: The log groups a function subscribes to (logical id or name -> group); API Gateway writes to them.
+        self.log_groups: dict[str, LogGroup] = {}
+        for subscription in sources.log_subscriptions:
+            name = subscription.log_group.logical_id or str(subscription.log_group.arn)
+            self.log_groups.setdefault(name, LogGroup(f"{stack}-{name}"))
         self.pollers: list[Poller] = self._pollers() if event_sources else []
         self.clock = VirtualClock(accelerate)
         self.scheduler = Scheduler(sources.schedules, clock=self.clock, stack=stack, invoke=self._deliver_schedule,
@@ -120,6 +133,12 @@ class Delivery:
             found.extend(QueuePoller(source, queue=queue, client=self._client("sqs"), deliver=self._deliver_queue,
                                      stopping=self._stopping, accelerate=self.accelerate, index=i)
                          for i in range(max(1, min(source.max_concurrency or 1, self.runner_pool_size(source)))))
+        for subscription in self.sources.log_subscriptions:
+            if subscription.enabled:
+                group = self.log_groups[subscription.log_group.logical_id or str(subscription.log_group.arn)]
+                found.append(LogSubscriptionPoller(subscription, group=group, deliver=self._deliver_logs,
+                                                   stopping=self._stopping, accelerate=self.accelerate,
+                                                   log=self._log))
         return found
 
     def runner_pool_size(self, source: QueueSource) -> int:
@@ -300,6 +319,15 @@ class Delivery:
         delivered = self._invoke(source.key, source.function, "queue", {"Records": records}, records, ids,
                                  lambda inv: read_answer(inv, ids, source.report_batch_item_failures))
         return delivered.answer if delivered is not None else None
+
+    def _deliver_logs(self, source: LogSubscription, event: dict[str, Any],
+                      lines: list[tuple[str, int, str]]) -> bool | None:
+        records = [{"id": i, "timestamp": t, "message": m} for i, t, m in lines]
+        ids = [i for i, _, _ in lines]
+        delivered = self._invoke(source.key, source.function, "logs", event, records, ids,
+                                 lambda inv: Answer("ok" if inv.ok else "error", request_id=inv.request_id,
+                                                    error_type=(inv.error or {}).get("errorType")))
+        return None if delivered is None else delivered.answer.kind == "ok"
 
     def _deliver_schedule(self, source: ScheduleSource, payload: Any) -> Invocation | None:
         delivered = self._invoke(source.key, source.function, "schedule", payload, [payload], (),

@@ -1,4 +1,4 @@
-"""The template's event sources, read as data: stream and queue mappings, schedules.
+"""The template's event sources, read as data: stream and queue mappings, schedules, log subscriptions.
 
 Each SAM event of type `DynamoDB`, `SQS`, `Schedule` or `ScheduleV2` becomes a frozen spec with
 Lambda's defaults filled in (as `sam deploy` would create the event-source mapping or schedule),
@@ -101,10 +101,26 @@ class ScheduleSource:
 
 
 @dataclass(frozen=True)
+class LogSubscription:
+    """A `CloudWatchLogs` event: a subscription filter from a log group to a function."""
+
+    function: str
+    name: str
+    log_group: Target  # the log group (logical id) or a literal name
+    filter_pattern: str = ""
+    enabled: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.function}.{self.name}"
+
+
+@dataclass(frozen=True)
 class EventSources:
     streams: list[StreamSource] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
     schedules: list[ScheduleSource] = field(default_factory=list)
+    log_subscriptions: list[LogSubscription] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # "Function.Event (Type)" the local cloud does not deliver
 
 
@@ -180,6 +196,10 @@ def event_sources(specs: dict[str, FunctionSpec], template: dict[str, Any]) -> E
                 found.queues.append(_queue(spec, name, props))
             elif kind in ("Schedule", "ScheduleV2"):
                 found.schedules.append(_schedule(spec, name, kind, props, async_retries))
+            elif kind == "CloudWatchLogs":
+                found.log_subscriptions.append(LogSubscription(
+                    function=spec.logical_id, name=name, log_group=Target.parse(props["LogGroupName"]),
+                    filter_pattern=str(props.get("FilterPattern", ""))))
             elif kind not in ("HttpApi", "Api"):
                 found.unsupported.append(f"{spec.logical_id}.{name} ({kind})")
     return found

@@ -49,6 +49,7 @@ from samcli.local.apigw.route import Route
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from tally_dev.localcloud.access_logs import access_log_context
 from tally_dev.localcloud.events import (
     MAX_REQUEST_BYTES,
     STAGE,
@@ -72,6 +73,7 @@ logging.getLogger("samcli").setLevel(logging.ERROR)
 _REQUEST_ID = "tally.request_id"
 _FACTS = "tally.facts"
 _STARTED = "tally.started"
+_EVENT = "tally.event"
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,10 @@ class HttpApiEmulator(LocalApigwService):
 
     def __init__(self, api: Api, runner: FunctionRunner, *, host: str, port: int,
                  expose_headers: Collection[str] = (), any_routes: Collection[tuple[str, str]] = (),
-                 access_log: Callable[[str], None] | None = None) -> None:
+                 access_log: Callable[[str], None] | None = None,
+                 access_records: Callable[[dict[str, str]], None] | None = None) -> None:
         super().__init__(api=api, lambda_runner=runner, port=port, host=host)  # type: ignore[arg-type]
+        self.access_records = access_records  # the `$context` of every request, for the HTTP API's access log
         self.runner = runner
         self.expose_headers = tuple(expose_headers)
         self.any_routes = frozenset(any_routes)  # (function, path) of routes declared with Method ANY
@@ -186,9 +190,14 @@ class HttpApiEmulator(LocalApigwService):
                 del response.headers[name]
             response.headers.update(cors_response_headers(self.api.cors, request.headers.get("Origin"),
                                                           self.expose_headers))
+        elapsed_ms = (time.perf_counter() - request.environ.get(_STARTED, time.perf_counter())) * 1000
+        if self.access_records is not None:
+            event = request.environ.get(_EVENT) or {"requestContext": {
+                "requestId": _request_id(), "timeEpoch": int(time.time() * 1000), "routeKey": "-",
+                "http": {"method": request.method, "path": request.path}}}
+            self.access_records(access_log_context(event, response.status_code, elapsed_ms))
         if self.access_log is not None:
             facts = request.environ.get(_FACTS)
-            elapsed_ms = (time.perf_counter() - request.environ.get(_STARTED, time.perf_counter())) * 1000
             self.access_log(f'{request.remote_addr} "{request.method} {request.full_path.rstrip("?")}" '
                             f"{response.status_code} {facts.route_key if facts else '-'} "
                             f"{_request_id()} {elapsed_ms:.0f}ms")
@@ -214,6 +223,7 @@ class HttpApiEmulator(LocalApigwService):
         if (request.content_length or 0) > MAX_REQUEST_BYTES or len(request.get_data()) > MAX_REQUEST_BYTES:
             return self._gateway(413)
         event = self._generate_lambda_event(request, route, request.method, request.endpoint)
+        request.environ[_EVENT] = event  # the authorizer adds its context to it: the access log reads both
 
         authorizer = route.authorizer_object
         if authorizer is not None:

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results.json"
 OPTIONAL_SECTIONS = ["tests.bench.public_stats_bench", "tests.bench.enrich_bench", "tests.bench.bots",
                      "tests.bench.ingest_cpu", "tests.bench.web_write", "tests.bench.web_read", "tests.bench.burst",
-                     "tests.bench.dev_ready", "tests.bench.code_mining"]
+                     "tests.bench.usage_bench", "tests.bench.dev_ready", "tests.bench.code_mining",
+                     "tests.bench.code_runs"]
 
 
 def machine() -> dict[str, Any]:

@@ -26,7 +26,7 @@ def cpu_seconds() -> float:
 
 def run() -> list[dict[str, Any]]:
     from tally_dev.demo import load_demo_data
-    from tally_dev.demo_seal import seal_history
+    from tally_dev.demo_seal import seal_demo
     from tally_dev.demo_traffic import load_demo_traffic
     from tally_dev.localcloud import LocalCloud
 
@@ -41,7 +41,7 @@ def run() -> list[dict[str, Any]]:
             assert cloud.delivery is not None
             cloud.delivery.settle(bound_s=1800)
             imported_s = time.monotonic() - started
-            sealed = seal_history(cloud.tables, cloud.dynamodb)
+            sealed = seal_demo(cloud)
             ready_s = time.monotonic() - started
         finally:
             cloud.stop()

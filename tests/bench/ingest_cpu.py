@@ -41,7 +41,8 @@ class MemoryMarks:
     def __init__(self) -> None:
         self.due: dict[tuple[Any, ...], int] = {}
 
-    def touch(self, site_id: str, tz: str, grain: Any, start_ms: int, due_at_ms: int) -> int:
+    def touch(self, site_id: str, tz: str, grain: Any, start_ms: int, due_at_ms: int, *,
+              batch: str | None = None) -> int:
         return self.due.setdefault((site_id, grain, start_ms), due_at_ms)
 
 

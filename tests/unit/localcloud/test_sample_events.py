@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import (
     ApiGatewayAuthorizerRequestV2,
     APIGatewayProxyEventV2Model,
+    CloudWatchLogsModel,
     DynamoDBStreamModel,
     EventBridgeModel,
     SqsModel,
@@ -25,7 +26,7 @@ from tally_dev.tokens import LOCAL_JWT_SECRET, jwt_parameters
 EVENTS = ROOT / "events"
 #: The Powertools model of the event each kind of trigger sends; the authorizer is handled apart.
 MODELS = {"HttpApi": APIGatewayProxyEventV2Model, "Schedule": EventBridgeModel, "ScheduleV2": EventBridgeModel,
-          "SQS": SqsModel, "DynamoDB": DynamoDBStreamModel}
+          "SQS": SqsModel, "DynamoDB": DynamoDBStreamModel, "CloudWatchLogs": CloudWatchLogsModel}
 
 
 def sample_name(logical_id: str) -> str:

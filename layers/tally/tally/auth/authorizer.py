@@ -12,12 +12,14 @@ from collections.abc import Mapping
 
 from tally.auth.api_keys import PREFIX, ApiKeyVerifier
 from tally.auth.identity import CredentialError
+from tally.auth.revocations import RevocationCheck
 from tally.auth.tokens import TokenVerifier
 
 _MAX_CREDENTIAL = 8192
 
 
-def authorize(headers: Mapping[str, str], *, tokens: TokenVerifier, api_keys: ApiKeyVerifier) -> dict[str, object]:
+def authorize(headers: Mapping[str, str], *, tokens: TokenVerifier, api_keys: ApiKeyVerifier,
+              revocations: RevocationCheck | None = None) -> dict[str, object]:
     """An HTTP API 'simple response' for the request with these (lower-cased) headers."""
     raw = headers.get("authorization", "")
     scheme, _, credential = raw.strip().partition(" ")
@@ -30,6 +32,8 @@ def authorize(headers: Mapping[str, str], *, tokens: TokenVerifier, api_keys: Ap
         identity = api_keys.verify(credential) if credential.startswith(PREFIX) else tokens.verify(credential)
     except CredentialError as error:
         return _anonymous(str(error))
+    if revocations is not None and revocations.revoked(identity):
+        return _anonymous("session revoked: sign in again")
     return {"isAuthorized": True, "context": identity.to_context()}
 
 

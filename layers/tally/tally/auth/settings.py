@@ -19,6 +19,8 @@ class AuthSettings(BaseSettings):
     tally_stage: str = "prod"
     local_jwt_secret: str = ""
     api_key_cache_s: int = 60
+    #: How long the authorizer keeps a session's revocation answer: a revoked token passes at most this long.
+    revocation_cache_s: int = 10
 
     @property
     def local_hs256_secret(self) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from tally.auth.api_keys import ApiKeyVerifier, DynamoApiKeyStore
+from tally.auth.revocations import DynamoRevocations, RevocationCheck
 from tally.auth.settings import auth_settings
 from tally.auth.tokens import JwksSigningKeys, TokenVerifier
 
@@ -25,3 +26,8 @@ def api_key_verifier() -> ApiKeyVerifier:
     settings = auth_settings()
     return ApiKeyVerifier(DynamoApiKeyStore(settings.identity_table), cache_s=settings.api_key_cache_s)
 
+
+@cache
+def revocation_check() -> RevocationCheck:
+    settings = auth_settings()
+    return RevocationCheck(DynamoRevocations(settings.identity_table), cache_s=settings.revocation_cache_s)

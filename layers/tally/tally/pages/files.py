@@ -50,7 +50,8 @@ ASSET_TYPES = {
 }
 HTML = "text/html; charset=utf-8"
 #: Page names and their files.
-PAGES = {"dashboard": "dashboard.html", "sites": "sites.html", "site": "site.html", "settings": "settings.html"}
+PAGES = {"dashboard": "dashboard.html", "sites": "sites.html", "site": "site.html", "settings": "settings.html",
+         "code": "code.html", "me": "me.html"}
 _ASSET_REFERENCE = re.compile(r'(?P<attr>\b(?:src|href))="/assets/(?P<name>[a-z0-9][a-z0-9._-]*)"')
 
 

@@ -52,11 +52,12 @@ def sqs_client() -> SQSClient:
 
 @cache
 def s3_client() -> S3Client:
+    """Signature version 4 (presigned URLs valid in every Region) and path-style addressing: moto's server
+    and the local cloud serve buckets on one loopback endpoint."""
     import boto3
     from botocore.config import Config
 
-    # Path-style addressing: moto's server and the local cloud serve buckets on one loopback endpoint.
-    return boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
+    return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
 
 
 def reset_clients() -> None:

@@ -30,6 +30,8 @@ from tally.code.mining.renames import Deleted, deleted_files, rename_source
 
 BLAME_DIFF = DiffOption.FORCE_TEXT | DiffOption.INDENT_HEURISTIC
 
+BLOB_CACHE = 256  # blob contents kept: a parent's version is read again as that commit's own version
+
 # Lines travel in ranges: [first line in the suspect's version, count, first slot], where a slot is
 # file index << 32 | line at HEAD, so a range covers consecutive lines of one HEAD file.
 Entries = list[list[int]]
@@ -71,12 +73,22 @@ class Sweep:
         self.ignore = ignore
         self._renames: dict[tuple[str, str, str], str | None] = {}
         self._deleted: dict[tuple[str, str], Deleted] = {}
+        self._blobs: dict[pygit2.Oid, bytes] = {}
 
-    def _maybe_changed(self, commit: pygit2.Commit, paths: Collection[str]) -> list[str]:
+    def _data(self, oid: pygit2.Oid) -> bytes:
+        """A blob's content, kept for a while (read as a parent's version, then as that parent's own)."""
+        data = self._blobs.get(oid)
+        if data is None:
+            if len(self._blobs) >= BLOB_CACHE:
+                del self._blobs[next(iter(self._blobs))]
+            data = self._blobs[oid] = self.repo[oid].peel(pygit2.Blob).data
+        return data
+
+    def _maybe_changed(self, commit: _Visit, paths: Collection[str]) -> list[str]:
         """The paths whose entry may differ from the first parent's (all of them for a root)."""
-        if not commit.parent_ids:
+        if not commit.parents:
             return list(paths)
-        parent_tree = commit.parents[0].tree
+        parent_tree = commit.parent_trees[0]
         tree = commit.tree
         if len(paths) <= 24:
             return [path for path in paths if path not in parent_tree or parent_tree[path].id != tree[path].id]
@@ -84,21 +96,20 @@ class Sweep:
         return list(dict.fromkeys(delta.new_file.path for delta in parent_tree.diff_to_tree(tree).deltas
                                   if delta.new_file.path in paths))
 
-    def _same_blob_parent(self, commit: pygit2.Commit, path: str) -> int | None:
+    def _same_blob_parent(self, commit: _Visit, path: str) -> int | None:
         """The index of the first parent holding the same blob at `path` (git blame's whole pass), or None."""
         blob_id = commit.tree[path].id
-        for index, parent in enumerate(commit.parents):
-            tree = parent.tree
+        for index, tree in enumerate(commit.parent_trees):
             if path in tree and tree[path].id == blob_id:
                 return index
         return None
 
-    def _source_path(self, parent: pygit2.Commit, commit: pygit2.Commit, path: str) -> str | None:
-        if path in parent.tree:
+    def _source_path(self, parent: str, parent_tree: pygit2.Tree, commit: _Visit, path: str) -> str | None:
+        if path in parent_tree:
             return path
-        pair = (str(parent.id), str(commit.id))
+        pair = (parent, commit.sha)
         if pair not in self._deleted:
-            self._deleted[pair] = deleted_files(parent.tree, commit.tree)
+            self._deleted[pair] = deleted_files(parent_tree, commit.tree)
         key = (*pair, path)
         if key not in self._renames:
             self._renames[key] = rename_source(self.repo, self._deleted[pair], commit.tree, path)
@@ -121,16 +132,16 @@ class Sweep:
                     here.discard(path)
             if not here:
                 continue
-            commit = self.repo[sha].peel(pygit2.Commit)
+            commit = _Visit(self.repo, sha)
             for path in self._maybe_changed(commit, here):
                 here.discard(path)
                 parent = self._same_blob_parent(commit, path)
                 if parent is None:
                     keys[path] = sha
                 else:
-                    pending.setdefault(str(commit.parent_ids[parent]), set()).add(path)
+                    pending.setdefault(commit.parents[parent], set()).add(path)
             if here:
-                _hand_over(pending, str(commit.parent_ids[0]), here)
+                _hand_over(pending, commit.parents[0], here)
         return keys
 
     def blame(self, head: str, paths: list[str], lines: list[int],
@@ -150,12 +161,12 @@ class Sweep:
             here = pending.pop(sha, None)
             if not here:
                 continue
-            commit = self.repo[sha].peel(pygit2.Commit)
+            commit = _Visit(self.repo, sha)
             for path in self._maybe_changed(commit, here):
                 entries = here.pop(path)
                 parent = self._same_blob_parent(commit, path)
                 if parent is not None:
-                    pending.setdefault(str(commit.parent_ids[parent]), {}).setdefault(path, []).extend(entries)
+                    pending.setdefault(commit.parents[parent], {}).setdefault(path, []).extend(entries)
                     continue
                 own = index.get(path)
                 if own is not None and own not in keys and any(slot >> 32 == own for _, _, slot in entries):
@@ -168,31 +179,45 @@ class Sweep:
                     line = slot & 0xFFFFFFFF
                     origins[slot >> 32][line:line + count] = [sha] * count
             if here:
-                _hand_over(pending, str(commit.parent_ids[0]), here)
+                _hand_over(pending, commit.parents[0], here)
         return {path: FileBlame(key=keys[i], runs=_runs(origins[i]))
                 for i, path in enumerate(paths) if lines[i]}
 
-    def _pass_lines(self, commit: pygit2.Commit, path: str, entries: Entries,
+    def _pass_lines(self, commit: _Visit, path: str, entries: Entries,
                     pending: dict[str, dict[str, Entries]]) -> Entries:
         """Hand the lines the parents share to them; return the ranges that stay with this commit."""
-        sha = str(commit.id)
-        data = self.repo[commit.tree[path].id].peel(pygit2.Blob).data
+        data: bytes | None = None  # read only when some parent has a version to diff against
         remaining = sorted(entries)
-        ignored = sha in self.ignore
-        for parent in commit.parents:
+        ignored = commit.sha in self.ignore
+        for parent, parent_tree in zip(commit.parents, commit.parent_trees, strict=True):
             if not remaining:
                 break
-            source = self._source_path(parent, commit, path)
+            source = self._source_path(parent, parent_tree, commit, path)
             if source is None:
                 continue
-            parent_data = self.repo[parent.tree[source].id].peel(pygit2.Blob).data
+            parent_data = self._data(parent_tree[source].id)
+            if data is None:
+                data = self._data(commit.tree[path].id)
             keep = trimmed_size(parent_data, data)
             patch = pygit2.Patch.create_from(parent_data[:len(parent_data) - keep], data[:len(data) - keep],
                                              flag=BLAME_DIFF, context_lines=0)
             passed, remaining = _match(remaining, patch.hunks, ignored)
             if passed:
-                pending.setdefault(str(parent.id), {}).setdefault(source, []).extend(passed)
+                pending.setdefault(parent, {}).setdefault(source, []).extend(passed)
         return remaining
+
+
+class _Visit:
+    """A commit as the sweep visits it: its tree and its parents' (shas, trees) looked up once."""
+
+    __slots__ = ("parent_trees", "parents", "sha", "tree")
+
+    def __init__(self, repo: pygit2.Repository, sha: str) -> None:
+        commit = repo[sha].peel(pygit2.Commit)
+        self.sha = sha
+        self.tree = commit.tree
+        self.parents = [str(oid) for oid in commit.parent_ids]
+        self.parent_trees = [parent.tree for parent in commit.parents]
 
 
 def trimmed_size(old: bytes, new: bytes, block: int = 1024) -> int:
@@ -227,33 +252,44 @@ def _hand_over(pending: dict[str, Any], parent: str, moving: Any) -> None:
 
 def _match(entries: Entries, hunks: list[Any], ignored: bool) -> tuple[Entries, Entries]:
     """Split ranges into (passed to the parent, in the parent's line numbers; kept by this commit)."""
-    spans = []  # (new start, new end, old start, old lines), 0-based half-open
+    starts: list[int] = []  # the hunks' new lines [start, end), old start and old lines, 0-based
+    ends: list[int] = []
+    old_starts: list[int] = []
+    old_counts: list[int] = []
     for hunk in hunks:
-        new_start = hunk.new_start - 1 if hunk.new_lines else hunk.new_start
-        old_start = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
-        spans.append((new_start, new_start + hunk.new_lines, old_start, hunk.old_lines))
-    ends = [span[1] for span in spans]
-    offsets = [0] + [old_start + old_lines - new_end for _, new_end, old_start, old_lines in spans]
+        new_lines, old_lines = hunk.new_lines, hunk.old_lines
+        new_start = hunk.new_start - 1 if new_lines else hunk.new_start
+        starts.append(new_start)
+        ends.append(new_start + new_lines)
+        old_starts.append(hunk.old_start - 1 if old_lines else hunk.old_start)
+        old_counts.append(old_lines)
+    offsets = [0] + [old_start + old_lines - new_end
+                     for old_start, old_lines, new_end in zip(old_starts, old_counts, ends, strict=True)]
+    spans = len(starts)
     passed: Entries = []
     kept: Entries = []
     for first, count, slot in entries:
-        line, end = first, first + count
-        position = bisect_right(ends, line)
+        end = first + count
+        position = bisect_right(ends, first)
+        if position == spans or end <= starts[position]:  # no hunk touches the range: it passes whole
+            passed.append([first + offsets[position], count, slot])
+            continue
+        line = first
         while line < end:
-            if position < len(spans) and spans[position][0] <= line:
-                new_start, new_end, old_start, old_lines = spans[position]
+            if position < spans and starts[position] <= line:
+                new_start, new_end = starts[position], ends[position]
                 stop = min(end, new_end)
                 if ignored:  # git's fallback: the changed line at the same place in the parent's version
-                    shared = min(stop, new_start + old_lines)
+                    shared = min(stop, new_start + old_counts[position])
                     if line < shared:
-                        passed.append([old_start + line - new_start, shared - line, slot + line - first])
+                        passed.append([old_starts[position] + line - new_start, shared - line, slot + line - first])
                         line = shared
                 if line < stop:
                     kept.append([line, stop - line, slot + line - first])
                 line = max(line, stop)
                 position += 1
             else:
-                stop = min(end, spans[position][0]) if position < len(spans) else end
+                stop = min(end, starts[position]) if position < spans else end
                 passed.append([line + offsets[position], stop - line, slot + line - first])
                 line = stop
     return passed, kept

@@ -99,12 +99,14 @@ def _overview(mined: Mined, records: list[list[Any]], contributors: int) -> dict
 def _activity(mined: Mined, records: list[list[Any]], identities: Identities) -> dict[str, Any]:
     hours = {f"{hour:02d}": 0 for hour in range(24)}
     weekdays = dict.fromkeys(WEEKDAYS, 0)
+    punch = {day: [0] * 24 for day in WEEKDAYS}  # weekday -> commits per UTC hour (the punch card)
     years: Counter[str] = Counter()
     weeks: dict[date, list[Any]] = {}
     for record in records:
         moment = datetime.fromtimestamp(record[h.AUTHOR_TIME], UTC)
         hours[f"{moment.hour:02d}"] += 1
         weekdays[WEEKDAYS[moment.weekday()]] += 1
+        punch[WEEKDAYS[moment.weekday()]][moment.hour] += 1
         years[str(moment.year)] += 1
         monday = moment.date() - timedelta(days=moment.weekday())
         week = weeks.setdefault(monday, [0, 0, 0, set()])
@@ -115,7 +117,7 @@ def _activity(mined: Mined, records: list[list[Any]], identities: Identities) ->
     return {
         "codebase_id": mined.codebase_id, "head_sha": mined.head_sha, "timezone": "UTC",
         "date_basis": "author date",
-        "commits_by_hour_utc": hours, "commits_by_weekday_utc": weekdays,
+        "commits_by_hour_utc": hours, "commits_by_weekday_utc": weekdays, "commits_by_weekday_hour_utc": punch,
         "commits_by_year_utc": dict(sorted(years.items())),
         "weekly": [{"week": monday.isoformat(), "commits": c, "additions": a, "deletions": d, "authors": len(people)}
                    for monday, (c, a, d, people) in sorted(weeks.items())],

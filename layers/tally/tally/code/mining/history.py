@@ -8,6 +8,7 @@ changes are the merged commits' own, counted there).
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -19,6 +20,8 @@ from tally.code.mining.repository import READ_ERRORS, RepositoryIncomplete, deco
 # [parents, author name, author email, author time (epoch s), committer time,
 #  additions, deletions, binary changes, addition bytes, deletion bytes]
 PARENTS, NAME, EMAIL, AUTHOR_TIME, COMMIT_TIME, ADDITIONS, DELETIONS, BINARY, ADDITION_BYTES, DELETION_BYTES = range(10)
+# A patch's added and deleted lines (counted by a regex in C rather than a loop per line)
+ADDED_LINE, DELETED_LINE = re.compile(rb"^\+[^\n]*", re.M), re.compile(rb"^-[^\n]*", re.M)
 
 
 def commit_record(repo: pygit2.Repository, sha: str) -> list[Any]:
@@ -53,17 +56,12 @@ def commit_record(repo: pygit2.Repository, sha: str) -> list[Any]:
 def line_bytes(patch: bytes) -> tuple[int, int]:
     """Bytes of the added and deleted lines of one file's patch, without their newline."""
     start = patch.find(b"\n@@")
-    added = deleted = 0
     if start < 0:
         return 0, 0
     # Inside hunks every line starts with ' ', '+', '-', '\\' (no newline at end of file) or '@@'.
-    for line in patch[start + 1:].split(b"\n"):
-        first = line[:1]
-        if first == b"+":
-            added += len(line) - 1
-        elif first == b"-":
-            deleted += len(line) - 1
-    return added, deleted
+    added = ADDED_LINE.findall(patch, start + 1)
+    deleted = DELETED_LINE.findall(patch, start + 1)
+    return sum(map(len, added)) - len(added), sum(map(len, deleted)) - len(deleted)
 
 
 def mine_commits(repo_path: str, shas: list[str], deadline: float) -> dict[str, list[Any]]:

@@ -44,9 +44,11 @@
 
   /**
    * Draw `points` (time-series results) of `metric` ({key, label, format, integer}) into `box`, as wide
-   * as the box: axes with labels, a line over an area, and a tooltip following the pointer or a tap.
+   * as the box: axes with labels, a line over an area (or a bar per point with `style` 'bars'), and a
+   * tooltip following the pointer or a tap.
    */
-  function drawChart(box, points, interval, metric, currentPoint) {
+  function drawChart(box, points, interval, metric, currentPoint, style) {
+    var bars = style === 'bars';
     var n = points.length;
     // The point whose interval contains now is partial: the line reaches it dashed and stops there
     // (later points are the future, not zeros).
@@ -60,7 +62,9 @@
     var values = points.map(function (p) { return Number(p[metric.key]) || 0; });
     var ticks = niceTicks(Math.max.apply(null, values.concat([0])), metric.integer);
     var top = ticks[ticks.length - 1];
-    var x = function (i) { return m.left + (n > 1 ? i * w / (n - 1) : w / 2); };
+    var slot = n ? w / n : w;
+    var x = bars ? function (i) { return m.left + (i + 0.5) * slot; }
+      : function (i) { return m.left + (n > 1 ? i * w / (n - 1) : w / 2); };
     var y = function (v) { return m.top + h - (v / top) * h; };
 
     var root = svg('svg', {viewBox: '0 0 ' + width + ' ' + height, width: width, height: height,
@@ -79,7 +83,13 @@
       text.textContent = pointLabel(points[i].date, interval, false);
       root.append(text);
     }
-    if (n) {
+    if (n && bars) {
+      var barWidth = Math.max(1, slot * 0.7);
+      values.slice(0, drawn).forEach(function (v, j) {
+        root.append(svg('rect', {class: 'bar', x: (x(j) - barWidth / 2).toFixed(1), y: y(v).toFixed(1),
+          width: barWidth.toFixed(1), height: Math.max(0, m.top + h - y(v)).toFixed(1)}));
+      });
+    } else if (n) {
       var solidEnd = current > 0 ? current - 1 : drawn - 1;
       var path = function (from, to) {
         var parts = [];
@@ -110,7 +120,7 @@
       if (!n) return;
       var rect = root.getBoundingClientRect();
       var px = (event.clientX - rect.left) * width / rect.width;
-      var index = n > 1 ? Math.round((px - m.left) / w * (n - 1)) : 0;
+      var index = bars ? Math.floor((px - m.left) / slot) : n > 1 ? Math.round((px - m.left) / w * (n - 1)) : 0;
       index = Math.min(drawn - 1, Math.max(0, index));
       var cx = x(index);
       var cy = y(values[index]);

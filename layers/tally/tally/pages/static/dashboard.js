@@ -502,6 +502,7 @@
       hideNotice();
       navigate({period: 'custom', from: from, to: to});
     });
+    $('export-button').addEventListener('click', startExport);
     $('failures').addEventListener('click', function () { toggleFailureDetail(); });
     document.addEventListener('keydown', function (event) { if (event.key === 'Escape') toggleFailureDetail(false); });
     $('sign-out').addEventListener('click', function () {
@@ -551,6 +552,46 @@
 
   function hideNotice() {
     $('notice').hidden = true;
+  }
+
+  // -- export -------------------------------------------------------------------------------------------------
+  var EXPORT_POLL_MS = 1000;
+
+  async function startExport() {
+    var button = $('export-button');
+    var status = $('export-status');
+    var progress = $('export-progress');
+    var site = state.site;
+    button.disabled = true;
+    status.textContent = 'Starting export…';
+    try {
+      var accepted = await T.send('POST', '/api/v1/sites/' + encodeURIComponent(site.site_id) + '/exports?'
+        + params(rangeParams()).toString());
+      for (;;) {
+        var job = await T.api('/api/v1/exports/' + encodeURIComponent(accepted.export_id));
+        progress.hidden = false;
+        progress.max = job.days;
+        progress.value = job.days_done;
+        if (job.status === 'ready') {
+          progress.hidden = true;
+          status.replaceChildren(el('a', {href: job.download_url, download: job.file_name, id: 'export-download'},
+            'Download ' + job.file_name), ' (' + T.formatCount(Math.ceil(job.size / 1024)) + ' KB)');
+          break;
+        }
+        if (job.status === 'failed') {
+          progress.hidden = true;
+          status.textContent = 'The export failed; try again.';
+          break;
+        }
+        status.textContent = 'Exporting ' + job.days_done + ' of ' + job.days + (job.days === 1 ? ' day' : ' days') + '…';
+        await new Promise(function (resolve) { setTimeout(resolve, EXPORT_POLL_MS); });
+      }
+    } catch (error) {
+      progress.hidden = true;
+      if (error.status !== 401) status.textContent = 'Could not export: ' + error.message;
+    } finally {
+      button.disabled = false;
+    }
   }
 
   // -- chart --------------------------------------------------------------------------------------------------

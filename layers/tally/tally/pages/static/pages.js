@@ -177,6 +177,14 @@
     return Math.floor(m / 60) + 'h ' + String(m % 60).padStart(2, '0') + 'm';
   }
 
+  var timeFormat = new Intl.DateTimeFormat(undefined, {day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit'});
+
+  /** An ISO instant as a short local date and time, e.g. `2 Dec, 09:41`. */
+  function formatTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? '' : timeFormat.format(d);
+  }
+
   // -- calendar days as 'YYYY-MM-DD' -----------------------------------------------------------------
   var ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -292,5 +300,6 @@
     addDays: addDays,
     addMonths: addMonths,
     daysBetween: daysBetween,
+    formatTime: formatTime,
   };
 })();

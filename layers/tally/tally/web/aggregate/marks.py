@@ -81,21 +81,43 @@ class DirtyMarks(DynamoTable):
         super().__init__(table_name, client)
         self.writes = 0
 
-    def touch(self, site_id: str, tz: str, grain: Grain, start_ms: int, due_at_ms: int) -> int:
+    def touch(self, site_id: str, tz: str, grain: Grain, start_ms: int, due_at_ms: int, *,
+              batch: str | None = None) -> int:
         """Record that a bucket changed; it becomes due at `due_at_ms` (or earlier if already due).
+        `batch`: the import batch this touch follows (see `tally.web.aggregate.marking.Aggregator`).
 
         Returns the bucket's actual due time.
         """
+        values = {":tz": {"S": tz}, ":due": {"S": _shard(grain, site_id)}, ":at": {"N": str(due_at_ms)},
+                  ":one": {"N": "1"}}
+        update = "SET tz = :tz, #due = :due, due_at = if_not_exists(due_at, :at)"
+        if batch is not None:
+            update += ", lb = :lb"
+            values[":lb"] = {"S": batch}
         response = self.client.update_item(
             TableName=self.table_name, Key=_key(site_id, grain, start_ms),
-            UpdateExpression="SET tz = :tz, #due = :due, due_at = if_not_exists(due_at, :at) ADD ver :one",
-            ExpressionAttributeNames={"#due": "due"},
-            ExpressionAttributeValues={":tz": {"S": tz}, ":due": {"S": _shard(grain, site_id)},
-                                       ":at": {"N": str(due_at_ms)}, ":one": {"N": "1"}},
-            ReturnValues="ALL_NEW",
+            UpdateExpression=update + " ADD ver :one", ExpressionAttributeNames={"#due": "due"},
+            ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
         )
         self.writes += 1
         return int(response["Attributes"]["due_at"]["N"])
+
+    def batches(self, keys: Sequence[tuple[str, Grain, int]]) -> dict[tuple[str, Grain, int], str]:
+        """The import batch that last touched each bucket, where one did (reads of up to 100 marks).
+
+        Eventually consistent is enough: a read can only show a batch that did touch the bucket."""
+        found: dict[tuple[str, Grain, int], str] = {}
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {self.table_name: {
+                "Keys": [_key(*key) for key in keys[start:start + 100]], "ProjectionExpression": "pk, sk, lb"}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    if "lb" in item:
+                        grain, bucket = item["sk"]["S"].split("#")
+                        found[(item["pk"]["S"].removeprefix("mark#"), Grain(grain), int(bucket))] = item["lb"]["S"]
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def due(self, grain: Grain, now_ms: int, limit: int) -> list[Mark]:
         marks: list[Mark] = []

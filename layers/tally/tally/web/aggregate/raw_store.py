@@ -18,6 +18,8 @@ from tally.platform.capacity import item_size, query_read_units
 from tally.web.aggregate.events import RawEvent
 
 HOUR_MS = 3_600_000
+#: The attribute naming the import call that stored the event and then marked its buckets.
+BATCH = "ib"
 DEDUPE_TTL_S = 86_400
 _OPTIONAL = {"r": "referrer", "us": "utm_source", "um": "utm_medium", "uc": "utm_campaign", "c": "country",
              "d": "device", "b": "browser", "o": "os"}
@@ -31,8 +33,9 @@ def sort_key(event: RawEvent) -> str:
     return f"{event.ts_ms:013d}#{event.event_id}"
 
 
-def to_item(event: RawEvent, expires_at: int, tz: str = "UTC") -> dict[str, Any]:
-    """The stored item; it carries the site's time zone so that aggregation needs no site lookup."""
+def to_item(event: RawEvent, expires_at: int, tz: str = "UTC", batch: str | None = None) -> dict[str, Any]:
+    """The stored item; it carries the site's time zone so that aggregation needs no site lookup, and
+    an import's `batch` id (see `tally.web.aggregate.marking.Aggregator`)."""
     item: dict[str, Any] = {
         "pk": {"S": partition(event.site_id, event.ts_ms)},
         "sk": {"S": sort_key(event)},
@@ -43,6 +46,8 @@ def to_item(event: RawEvent, expires_at: int, tz: str = "UTC") -> dict[str, Any]
         "x": {"N": str(expires_at)},
         "z": {"S": tz},
     }
+    if batch is not None:
+        item[BATCH] = {"S": batch}
     if event.alt_visitor:
         item["a"] = {"S": event.alt_visitor}
     if not event.interactive:
@@ -95,9 +100,10 @@ class RawEventStore(DynamoTable):
         self.write_units += 2 * (_write_units(item) + _write_units(claim))  # transactions cost double
         return True
 
-    def put_many(self, events: Iterable[tuple[RawEvent, int]], tz: str = "UTC") -> int:
-        """Store historic events (imports) in batches; re-sending the same event rewrites the same key."""
-        items = [to_item(event, expires, tz) for event, expires in events]
+    def put_many(self, events: Iterable[tuple[RawEvent, int]], tz: str = "UTC", batch: str | None = None) -> int:
+        """Store historic events (imports) in batches; re-sending the same event rewrites the same key.
+        `batch`: the id with which the caller marks the events' buckets once they are all stored."""
+        items = [to_item(event, expires, tz, batch) for event, expires in events]
         written = 0
         for start in range(0, len(items), 25):
             chunk = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}

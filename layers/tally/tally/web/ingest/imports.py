@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -127,11 +128,13 @@ class Importer:
                 continue
             events.append((event, event.ts_ms // 1000 + site.retention_days * 86_400))
         if events:
-            self.raw.put_many(events, tz=site.timezone)
+            batch = secrets.token_hex(8)
+            self.raw.put_many(events, tz=site.timezone, batch=batch)
             # Stored first, then marked: a seal that starts after this reads them all, and the call
             # is acknowledged only once every hour they touch is marked (one write per hour), so a
-            # query right after the 202 sees them however far the stream lags.
-            Aggregator(self.marks, now_ms=lambda: now_ms).mark(Change(e, site.timezone) for e, _ in events)
+            # query right after the 202 sees them however far the stream lags. The marks name the
+            # batch, so the stream's aggregator need not mark those hours again for these events.
+            Aggregator(self.marks, now_ms=lambda: now_ms, batch=batch).mark(Change(e, site.timezone) for e, _ in events)
         report.accepted = len(events)
         return report
 

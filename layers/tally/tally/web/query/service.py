@@ -362,7 +362,14 @@ def _merged(pieces: list[Rollup], name: str) -> dict[str, Stats]:
 
 def _computed_rows(sources: StatsSources, site_id: str, site_tz: str, name: str, plan: RangePlan, *,
                    settled: bool) -> list[BreakdownRow]:
-    """Every row of the plan's breakdown, sorted. A range that is not settled (it reaches today, or
+    """Every row of the plan's breakdown, sorted."""
+    values = _computed_values(sources, site_id, site_tz, name, plan, settled=settled)
+    return sorted((_row(name, v, s) for v, s in values.items()), key=_sort_key)
+
+
+def _computed_values(sources: StatsSources, site_id: str, site_tz: str, name: str, plan: RangePlan, *,
+                     settled: bool) -> dict[str, Stats]:
+    """The plan's breakdown as each value's counts. A range that is not settled (it reaches today, or
     a day changed) still keeps the merged values of its sealed days — their visitor sketches too, so
     that today's visitors union with them — and the next query reads those instead of every day."""
     values: dict[str, Stats] = {}
@@ -380,7 +387,7 @@ def _computed_rows(sources: StatsSources, site_id: str, site_tz: str, name: str,
         rest = RangePlan(plan.start_ms, plan.end_ms, hours=plan.hours, raw=plan.raw)
     for value, stats in _merged(sources.pieces(site_id, site_tz, rest, dimensions=False, only=name), name).items():
         values.setdefault(value, Stats()).merge(stats)
-    return sorted((_row(name, v, s) for v, s in values.items()), key=_sort_key)
+    return values
 
 
 def goals(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *, limit: int,
@@ -426,6 +433,31 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
     return Breakdown(site_id=site_id, range=_range_out(days), property=name, results=page,
                      next_cursor=encode_cursor(offset + limit, name, days) if more else None,
                      **_state(sources, site_id))
+
+
+# -- counts (the stats exports) ----------------------------------------------------------------------
+def range_counts(sources: StatsSources, site_id: str, site_tz: str, days: DateRange) -> Stats:
+    """The range's counters and visitors, as the overview computes them (before rates and means)."""
+    return sources.totals(site_id, site_tz, sources.plan(site_id, site_tz, days.start_ms, days.end_ms))
+
+
+def breakdown_counts(sources: StatsSources, site_id: str, site_tz: str, days: DateRange,
+                     names: list[str]) -> dict[str, dict[str, Stats]]:
+    """Every value of each breakdown with its counters and visitors, as `breakdown` computes them (the same
+    pieces merged by the same `_merged`), reading the range's pieces once with every dimension rather than
+    once per property."""
+    names = [check_property(name) for name in names]
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
+    pieces = sources.pieces(site_id, site_tz, plan, dimensions=True)
+    return {name: _merged(pieces, name) for name in names}
+
+
+def counts_complete(sources: StatsSources, site_id: str) -> bool:
+    """Whether every count read so far was exact; if not, what was left out is asked to be sealed first."""
+    if not sources.pending:
+        return True
+    sources.ask_sealing(site_id)
+    return False
 
 
 # -- realtime ---------------------------------------------------------------------------------------
