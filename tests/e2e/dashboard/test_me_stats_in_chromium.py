@@ -33,7 +33,7 @@ def wait_tab(tab: Tab, name: str) -> None:
 
 
 def test_export_then_every_tab_of_my_usage_shows_my_own_rows(local, tab: Tab, dashboard: Dashboard):
-    user, token, other = fresh_user("me")
+    _, token, other = fresh_user("me")
     assert dashboard.api.get("/api/v1/sites", headers={"Authorization": f"Bearer {other}"}).status_code == 200
     tab.page.set_viewport_size({"width": 1280, "height": 900})
     open_dashboard(tab, dashboard, token=token)
@@ -94,7 +94,7 @@ def test_export_then_every_tab_of_my_usage_shows_my_own_rows(local, tab: Tab, da
 
 
 def test_on_a_phone_the_tabs_load_more_by_cursor_without_sideways_scrolling(local, tab: Tab, dashboard: Dashboard):
-    user, token, _ = fresh_user("phone")
+    _, token, _ = fresh_user("phone")
     headers = {"Authorization": f"Bearer {token}"}
     for period in ("day", "7d", "30d", "month"):
         assert dashboard.api.get(f"/api/v1/sites/{dashboard.site_id}/stats/overview?period={period}",
