@@ -19,6 +19,8 @@
   var units = function (v) { return (Math.round(Number(v) * 10) / 10).toLocaleString(); };
   var count = function (v) { return T.formatCount(Number(v) || 0); };
   var time = function (v) { return v ? T.formatTime(v) : '–'; };
+  /** `el` with its children given as a list. */
+  var all = function (tag, props, children) { return el.apply(null, [tag, props].concat(children)); };
 
   // -- a table that loads more rows by cursor ----------------------------------------------------------------
   /**
@@ -36,7 +38,7 @@
       on: {click: this.load.bind(this)}}, 'Load more');
     this.node = el('div', {className: 'paged'},
       el('div', {className: 'scroll'}, el('table', {className: 'rows wide'},
-        el('thead', null, el('tr', null, columns.map(function (c) {
+        el('thead', null, all('tr', null, columns.map(function (c) {
           return el('th', {className: c.num ? 'num' : '', scope: 'col'}, c.label);
         }))), this.body)),
       this.more);
@@ -55,7 +57,7 @@
       var rows = table.rowsOf(answer);
       if (!rows.length && !table.body.children.length) table.message(table.emptyText);
       rows.forEach(function (row) {
-        table.body.append(el('tr', null, table.columns.map(function (c) {
+        table.body.append(all('tr', null, table.columns.map(function (c) {
           return el('td', {className: c.num ? 'num' : ''}, c.cell(row));
         })));
       });
@@ -112,7 +114,7 @@
       state.usage = data;
       var chart = el('div', {className: 'chart', id: 'usage-chart'});
       var totals = data.totals || {};
-      var cards = el('div', {className: 'cards'}, [
+      var cards = all('div', {className: 'cards'}, [
         ['Requests', count(totals.requests)], ['Errors', count(totals.errors)],
         ['Read units', units(totals.read_units)], ['Write units', units(totals.write_units)],
       ].map(function (card) {
@@ -142,7 +144,7 @@
     },
 
     queries: function (box) {
-      var filter = el('select', {id: 'action-filter', 'aria-label': 'Action'},
+      var filter = all('select', {id: 'action-filter', 'aria-label': 'Action'},
         [['', 'All reads'], ['stats.', 'Stats'], ['ops.', 'Failure counts'], ['analytics.', 'Code analytics'],
           ['export.', 'Exports']].map(function (o) { return el('option', {value: o[0]}, o[1]); }));
       var holder = el('div');
