@@ -102,7 +102,7 @@ def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int =
         requests = []
         for site in SITES:
             headers = {"Authorization": f"Bearer {admin_tokens[site.org]}"}
-            site_id = _create_site(client, site, headers)
+            site_id = ensure_site(client, site, headers)
             lines = list(history(site, days=days, now=now))
             requests += [(site.domain, site_id, headers, lines[start:start + IMPORT_CHUNK])
                          for start in range(0, len(lines), IMPORT_CHUNK)]
@@ -122,10 +122,23 @@ def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int =
     return accepted
 
 
-def _create_site(client: httpx.Client, site: DemoSite, headers: dict[str, str]) -> str:
+def ensure_site(client: httpx.Client, site: DemoSite, headers: dict[str, str]) -> str:
+    """Create the demo site (an org admin's `headers`), or find it when it is already there."""
     created = client.post("/api/v1/sites", headers=headers, json={"domain": site.domain, "timezone": site.timezone})
-    if created.status_code == 409:  # already there: find it
-        listing = client.get("/api/v1/sites", headers=headers).json()
-        return str(next(s["site_id"] for s in listing["sites"] if s["domain"] == site.domain))
+    if created.status_code == 409:
+        return find_site_id(client, headers, site.domain)
     created.raise_for_status()
     return str(created.json()["site_id"])
+
+
+def find_site_id(client: httpx.Client, headers: dict[str, str], domain: str) -> str:
+    """The id of the org's site `domain`, looked up page by page (the org may hold more sites than a page)."""
+    params: dict[str, str] = {}
+    while True:
+        page = client.get("/api/v1/sites", headers=headers, params=params).json()
+        for listed in page["sites"]:
+            if listed["domain"] == domain:
+                return str(listed["site_id"])
+        if not page.get("next_cursor"):
+            raise LookupError(f"no site {domain} in this org")
+        params = {"cursor": page["next_cursor"]}

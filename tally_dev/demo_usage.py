@@ -15,6 +15,7 @@ import time
 import httpx
 
 from tally_dev.demo_background import DemoContext
+from tally_dev.demo_traffic import SITES, find_site_id
 from tally_dev.tokens import issue_token
 
 #: How long the step waits for the demo export to be ready before it gives up (it says so in the log).
@@ -32,8 +33,7 @@ def load_my_usage(ctx: DemoContext) -> None:
         site_id = ""
         for name, token in sessions.items():
             headers = {"Authorization": f"Bearer {token}"}
-            sites = http.get("/api/v1/sites", headers=headers).json()["sites"]
-            site_id = next(s["site_id"] for s in sites if s["domain"] == "demo.tally.test")
+            site_id = find_site_id(http, headers, SITES[0].domain)
             for period in ("30d", "7d", "day"):
                 http.get(f"/api/v1/sites/{site_id}/stats/overview", headers=headers,
                          params={"period": period, "compare": "previous_period"})

@@ -132,9 +132,10 @@
           ? 'Lifetime totals since ' + time(totals.first_seen) : 'Lifetime totals'),
         cards,
         panel('Requests per day', chart, 'Last ' + data.days + ' days (UTC)'),
+        // Route templates are long: the endpoint table takes the full width, the two short ones share a row.
+        panel('By endpoint', staticTable([{label: 'Endpoint', cell: function (r) { return el('code', null, r.route); }}]
+          .concat(unitColumns), data.by_endpoint, 'No requests in these days.')),
         el('div', {className: 'panels'},
-          panel('By endpoint', staticTable([{label: 'Endpoint', cell: function (r) { return el('code', null, r.route); }}]
-            .concat(unitColumns), data.by_endpoint, 'No requests in these days.')),
           panel('By API key', staticTable([{label: 'API key', cell: function (r) { return r.key_id; }}]
             .concat(unitColumns), data.by_api_key, 'No API-key requests in these days.')),
           panel('Biggest sessions', staticTable([{label: 'Session', cell: function (r) {
