@@ -14,7 +14,7 @@ from tally.platform.caller import Caller, Role
 from tally.platform.http import TallyResolver
 from tally.platform.observability import logger, metrics, tracer
 from tally.sites import service
-from tally.sites.model import Site, SiteCreate, SitePage, SitePatch
+from tally.sites.model import Site, SiteCreate, SiteDetail, SitePage, SitePatch
 from tally.sites.wiring import site_store
 from tally.totals.wiring import totals_writer
 from tally.web.aggregate.rebucket_wiring import rebucket_requests
@@ -53,20 +53,24 @@ def create_site(site: SiteCreate) -> Response[Site]:
 
 
 @app.get("/api/v1/sites/<site_id>", summary="Read a site", tags=["sites"],
+         description="With `rebucketing`: after a time zone change, how far the background job got in carrying "
+                     "the stored hours and days into the new zone (stats are exact meanwhile).",
          responses={200: {"description": "The site."}, **errors(*AUTH_ERRORS, 404, 422, e404=NO_SITE)})
 @tracer.capture_method
-def get_site(site_id: SiteId) -> Site:
-    return service.get_site(site_store(), caller(Role.viewer).org_id, site_id)
+def get_site(site_id: SiteId) -> SiteDetail:
+    site = service.get_site(site_store(), caller(Role.viewer).org_id, site_id)
+    return service.with_progress(site, rebucket_requests())
 
 
 @app.patch("/api/v1/sites/<site_id>", summary="Change a site's domain, time zone or retention", tags=["sites"],
-           responses={200: {"description": "The site as changed."},
+           responses={200: {"description": "The site as changed; a new time zone starts its `rebucketing`."},
                       **errors(*AUTH_ERRORS, *BODY_ERRORS, 404, 409, e404=NO_SITE,
                                e409=f"{TAKEN} Or the site is being deleted, or changed meanwhile.")})
 @tracer.capture_method
-def update_site(site_id: SiteId, patch: SitePatch) -> Site:
-    return service.update_site(site_store(), caller(Role.org_admin).org_id, site_id, patch,
+def update_site(site_id: SiteId, patch: SitePatch) -> SiteDetail:
+    site = service.update_site(site_store(), caller(Role.org_admin).org_id, site_id, patch,
                                zone_changes=rebucket_requests())
+    return service.with_progress(site, rebucket_requests())
 
 
 @app.delete("/api/v1/sites/<site_id>", summary="Delete a site", tags=["sites"], status_code=202,

@@ -47,3 +47,11 @@ def create(call: Call, domain: str, *, org: str = "demo", **fields: Any) -> dict
     answer = call("POST", org=org, body={"domain": domain, **fields})
     assert answer.status == 201, answer.body
     return dict(answer.body)
+
+
+IDLE = {"state": "idle", "since": None, "progress": None, "checking": None, "buckets_carried": None}
+
+
+def read(site: dict[str, Any]) -> dict[str, Any]:
+    """The site as GET (and PATCH) answer it when nothing runs in the background."""
+    return {**site, "rebucketing": IDLE}

@@ -57,6 +57,41 @@ class Site(BaseModel):
     updated_at: datetime
 
 
+class RebucketingState(StrEnum):
+    idle = "idle"
+    running = "running"
+
+
+class Rebucketing(BaseModel):
+    """Where the re-bucketing of a site's hours and days into its (new) time zone stands."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: RebucketingState = Field(description="`running` from a time zone change until the job finished "
+                                                "carrying the stored hours and days into the site's zone.")
+    since: datetime | None = Field(default=None, description="When the change being followed was made "
+                                                             "(null when idle).")
+    progress: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Share of the job's first walk done, estimated from how far back it has come through the "
+                    "site's stored days, then hours; 1 while checking (null when idle).")
+    checking: bool | None = Field(
+        default=None, description="Every stored bucket was carried once (`progress` is 1); the job walks them "
+                                  "again until a walk carries nothing and the change is 10 minutes old, for "
+                                  "events stored under the old zone just after it (null when idle).")
+    buckets_carried: int | None = Field(default=None, ge=0,
+                                        description="Buckets carried in the current walk (null when idle).")
+
+
+IDLE = Rebucketing(state=RebucketingState.idle)
+
+
+class SiteDetail(Site):
+    """A site as read one at a time: with the progress of its background work."""
+
+    rebucketing: Rebucketing
+
+
 class SiteCreate(BaseModel):
     """POST /api/v1/sites. The organisation is the caller's: it is never a field."""
 

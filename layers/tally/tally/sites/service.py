@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tally.platform.errors import Conflict, NotFound
 from tally.sites.cursor import decode_cursor, encode_cursor
 from tally.sites.ids import is_site_id, new_site_id
-from tally.sites.model import Site, SiteCreate, SitePage, SitePatch, SiteStatus
+from tally.sites.model import IDLE, Rebucketing, Site, SiteCreate, SiteDetail, SitePage, SitePatch, SiteStatus
 from tally.sites.store import DomainTaken, SiteChanged, SiteStore
 
 if TYPE_CHECKING:
@@ -28,6 +28,10 @@ class ZoneChanges(Protocol):
     (web analytics re-buckets its hours and days: tally.web.aggregate.rebucket)."""
 
     def changing(self, site: Site, timezone: str) -> None: ...
+
+    def progress(self, site: Site) -> Rebucketing:
+        """Where the re-bucketing into the site's zone stands: a bounded read, never a walk of its data."""
+        ...
 
 
 def create_site(store: SiteStore, org_id: str, request: SiteCreate, *, totals: TotalsWriter | None = None,
@@ -55,6 +59,12 @@ def get_site(store: SiteStore, org_id: str, site_id: str) -> Site:
     if site is None:
         raise NotFound(f"no site {site_id}")
     return site
+
+
+def with_progress(site: Site, zone_changes: ZoneChanges) -> SiteDetail:
+    """The site with the progress of its re-bucketing (a site being deleted re-buckets nothing)."""
+    rebucketing = zone_changes.progress(site) if site.status is SiteStatus.active else IDLE
+    return SiteDetail(**dict(site), rebucketing=rebucketing)
 
 
 def get_counted_site(store: SiteStore, org_id: str, site_id: str) -> Site:

@@ -3,7 +3,9 @@
  *
  * The check polls the realtime endpoint (visitors in the last 5 minutes) every few seconds until one
  * arrives, then turns green. Viewers see everything read-only. Deleting asks for the domain, then
- * follows the deletion job (the site answers 404 once its data is gone).
+ * follows the deletion job (the site answers 404 once its data is gone). After a time zone change, the
+ * settings show how far the re-bucketing of the stored hours and days got (the site's `rebucketing`),
+ * polling while it runs; the line goes once it is done.
  */
 (function () {
   'use strict';
@@ -13,10 +15,12 @@
   var $ = function (id) { return document.getElementById(id); };
   var CHECK_MS = 4000;
   var DELETION_MS = 5000;
+  var REBUCKETING_MS = 5000;
 
   var siteId = decodeURIComponent(location.pathname.replace(/^\/sites\//, '').replace(/\/$/, ''));
   var site = null;
   var checkTimer = null;
+  var rebucketingTimer = null;
 
   function showNotice(text) {
     $('notice').textContent = text;
@@ -59,7 +63,37 @@
     $('timezone').disabled = !admin;
     $('retention').disabled = !admin;
     $('read-only').hidden = admin;
+    showRebucketing(site);
     if (site.status === 'deleting') followDeletion();
+  }
+
+  function showRebucketing(current) {
+    var work = current.rebucketing;
+    clearTimeout(rebucketingTimer);
+    if (!work || work.state !== 'running' || current.status !== 'active') {
+      $('rebucketing').hidden = true;
+      return;
+    }
+    $('rebucketing-text').textContent = work.checking
+      ? 'Re-bucketing into ' + current.timezone + ': every stored hour and day carried; checking for late events…'
+      : 'Re-bucketing into ' + current.timezone + ': ' + Math.round(work.progress * 100) + ' %…';
+    $('rebucketing-bar').value = work.progress;
+    $('rebucketing').hidden = false;
+    rebucketingTimer = setTimeout(followRebucketing, REBUCKETING_MS);
+  }
+
+  async function followRebucketing() {
+    try {
+      var fresh = await T.api(sitePath());
+      site.rebucketing = fresh.rebucketing;  // the form keeps what the user may be editing
+      showRebucketing(fresh);
+    } catch (error) {
+      if (error.status === 404) {
+        $('rebucketing').hidden = true;
+        return;
+      }
+      rebucketingTimer = setTimeout(followRebucketing, REBUCKETING_MS);
+    }
   }
 
   async function check() {
@@ -88,6 +122,8 @@
     $('delete-form').hidden = true;
     $('settings-form').querySelectorAll('input, select, button').forEach(function (node) { node.disabled = true; });
     clearTimeout(checkTimer);
+    clearTimeout(rebucketingTimer);
+    $('rebucketing').hidden = true;
     try {
       await T.api(sitePath());
       $('deletion').textContent = 'Deleting ' + site.domain + ': its events and statistics are being removed…';
@@ -123,9 +159,7 @@
       try {
         site = await T.send('PATCH', sitePath(), changes);
         render();
-        $('saved').textContent = changes.timezone
-          ? 'Saved. Re-bucketing hours and days into ' + site.timezone + ' runs in the background; stats stay exact.'
-          : 'Saved.';
+        $('saved').textContent = 'Saved.';  // a new zone: the re-bucketing line below follows the job
         $('saved').hidden = false;
         showNotice('');
       } catch (error) {

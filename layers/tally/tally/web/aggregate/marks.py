@@ -218,6 +218,17 @@ class DirtyMarks(DynamoTable):
         response = self.client.query(**query)
         return [_mark(item) for item in response.get("Items", [])], "LastEvaluatedKey" in response
 
+    def oldest_start(self, site_id: str, grain: Grain) -> int | None:
+        """The start of a site's oldest bucket of `grain` that has a mark (one key read), if any."""
+        response = self.client.query(
+            TableName=self.table_name, Limit=1, ProjectionExpression="sk",
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":pk": {"S": f"mark#{site_id}"}, ":a": {"S": f"{grain.value}#"},
+                                       ":b": {"S": f"{grain.value}#~"}},
+        )
+        items = response.get("Items", [])
+        return int(items[0]["sk"]["S"].split("#")[1]) if items else None
+
     def postpone(self, mark: Mark, due_at_ms: int) -> None:
         # ConditionalCheckFailed: another run sealed it meanwhile, which is fine.
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):

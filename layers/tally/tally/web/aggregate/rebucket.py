@@ -25,7 +25,9 @@ always into the site's zone of the moment, and marks carried into an earlier zon
 carried. Two runs at once, a crash, a run repeated: marking twice only reseals a bucket again.
 
 A request is finished when a whole pass carried nothing and the change is older than
-`SETTLE_MS` (events stored with the old zone shortly after the change are carried by then).
+`SETTLE_MS` (events stored with the old zone shortly after the change are carried by then). The
+request counts its passes; with its checkpoint that is the progress the site reports
+(`tally.web.aggregate.rebucket_requests.estimate`).
 """
 
 from __future__ import annotations
@@ -142,4 +144,4 @@ class Rebucketer:
         if carried == 0 and request.requested_ms + SETTLE_MS <= now:
             report.finished += self.requests.finish(request)
         else:  # another pass: a mark carried early in this one may have changed since
-            self.requests.advance(request, None, 0)
+            self.requests.advance(request, None, 0, new_pass=True)
