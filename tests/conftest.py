@@ -18,10 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tally.platform.aws import reset_clients
 from tally_dev import moto_speedups
 from tally_dev.template import ROOT, create_tables, load_template
+
+# Hypothesis's per-example deadline (200 ms) is a stopwatch: on a shared, loaded machine a correct
+# example can miss it. Properties here assert outcomes, never time.
+hypothesis_settings.register_profile("tally", deadline=None)
+hypothesis_settings.load_profile("tally")
 
 #: Browser fixtures (chromium, tab), one session-wide Playwright per worker.
 pytest_plugins = ["tests.browser.chromium"]

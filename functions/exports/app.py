@@ -1,5 +1,5 @@
 """Stats exports: POST /api/v1/sites/{site_id}/exports, GET /api/v1/exports/{export_id} and the caller's
-export activity, GET /api/v1/me/stats/exports."""
+export activity (with their code-analytics reads), GET /api/v1/me/stats/exports."""
 
 import time
 from typing import Annotated, Any
@@ -21,7 +21,7 @@ from tally.platform.observability import logger, metrics, tracer
 from tally.sites.service import get_counted_site
 from tally.sites.wiring import site_store
 from tally.usage.audit import ResourceRef
-from tally.usage.wiring import audit_trail
+from tally.usage.wiring import audit_trail, usage_reader
 from tally.web.query.periods import parse_range
 
 app = TallyResolver(on_unexpected=record_api_failure)
@@ -78,14 +78,18 @@ def get_export(export_id: Annotated[str, Path(max_length=64, description="The ex
 
 
 @app.get("/api/v1/me/stats/exports", summary="The caller's export activity", tags=["me"],
-         responses={200: {"description": "Exports requested and downloaded and NDJSON imports, newest first."},
+         description="Exports requested and downloaded, NDJSON imports with their counts, and code-analytics reads "
+                     "(the caller's `analytics.*` data-access rows, failed ones with their error code), merged "
+                     "newest first and paged together on (timestamp, id).",
+         responses={200: {"description": "The caller's export activity, newest first."},
                     **errors(*AUTH_ERRORS, 422)})
 @tracer.capture_method
 def my_exports(limit: Annotated[int, Query(ge=1, le=100, description="Rows per page.")] = 50,
                cursor: Annotated[str | None, Query(max_length=300, description="`next_cursor` of the previous page.")]
                = None) -> service.ExportActivity:
     caller = Caller.from_event(app.current_event.raw_event)
-    return service.my_activity(caller, activity=export_activity(), store=export_store(), limit=limit, cursor=cursor)
+    return service.my_activity(caller, activity=export_activity(), reads=usage_reader(), store=export_store(),
+                               limit=limit, cursor=cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

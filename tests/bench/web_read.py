@@ -157,18 +157,26 @@ def handler_cpu_per_overview(names: dict[str, str], client: Any, *, keep_answers
     from tally.sites.model import SiteCreate
     from tally.sites.service import create_site
     from tally.sites.wiring import site_store
+    from tally.usage import settings as usage_settings
+    from tally.usage import wiring as usage_wiring
     from tally.web.query.settings import stats_settings
     from tests.apigw import FakeContext, caller_claims, http_event
     from tests.integration.handlers import load_handler_module
 
     replay = Replay(client, keep_answers=keep_answers)
     real_client = aws.dynamodb_client
+    real_audit_client = usage_wiring.dynamodb_fail_fast_client
     aws.dynamodb_client = lambda: replay  # type: ignore[assignment]
+    # the read's audit row (tally.usage.audit) is part of the handler's work: it goes through the replay too
+    usage_wiring.dynamodb_fail_fast_client = lambda: replay  # type: ignore[assignment]
     try:
         os.environ.update({"SITES_TABLE": names["SitesTable"], "EVENTS_TABLE": names["EventsTable"],
-                           "ROLLUPS_TABLE": names["RollupsTable"], "OPS_TABLE": names["OpsTable"]})
+                           "ROLLUPS_TABLE": names["RollupsTable"], "OPS_TABLE": names["OpsTable"],
+                           "USAGE_TABLE": names["UsageTable"]})
         site_store.cache_clear()
         stats_settings.cache_clear()
+        usage_settings.usage_settings.cache_clear()
+        usage_wiring.audit_trail.cache_clear()
         domain = f"read-{'kept' if keep_answers else 'computed'}.bench.test"
         site = create_site(site_store(), "bench-org", SiteCreate(domain=domain, timezone=TZ)).site_id
         module = load_handler_module("StatsFunction")
@@ -194,8 +202,10 @@ def handler_cpu_per_overview(names: dict[str, str], client: Any, *, keep_answers
         return per_call_ms
     finally:
         aws.dynamodb_client = real_client  # type: ignore[assignment]
+        usage_wiring.dynamodb_fail_fast_client = real_audit_client  # type: ignore[assignment]
         site_store.cache_clear()
         stats_settings.cache_clear()
+        usage_wiring.audit_trail.cache_clear()
 
 
 def _copy_site_data(client: Any, table: str, old: str, new: str) -> None:

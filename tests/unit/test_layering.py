@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"platform", "ops", "totals", "sites"},
     "usage": {"platform", "ops", "auth"},
     "code": {"platform", "ops", "totals"},
-    "exports": {"platform", "ops", "totals", "sites", "web"},
+    "exports": {"platform", "ops", "totals", "sites", "web", "usage"},
 }
 
 

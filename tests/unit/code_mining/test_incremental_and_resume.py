@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from tally.code.mining import MineRequest, RepositoryIncomplete, UnknownBranch, mine_all, mine_step
+from tally.code.mining import PHASES, MineRequest, RepositoryIncomplete, UnknownBranch, mine_all, mine_step
 from tally.code.mining.run import Limits, run_step
 from tests.unit.code_mining.conftest import CAROL
 
@@ -121,6 +122,30 @@ def test_a_step_stops_before_its_deadline_and_reports_progress(sample):
     assert seen[-1].commits_done == seen[-1].commits_total
 
 
+def test_steps_whose_deadline_has_already_passed_each_make_progress_and_finish(sample):
+    request = request_for(sample)
+    whole = mine_all(request)
+    outcome = mine_step(request, checkpoint=None, cache=None, deadline=time.monotonic())
+    phases = [outcome.checkpoint["phase"]]
+    for _ in range(200):  # bounded: steps that made no progress would never finish
+        if outcome.finished:
+            break
+        before = json.loads(json.dumps(outcome.checkpoint))  # as the caller stores it
+        outcome = mine_step(request, checkpoint=before, cache=None, deadline=time.monotonic())
+        assert outcome.finished or done_so_far(outcome.checkpoint) > done_so_far(before), "a step made no progress"
+        phases.append(outcome.checkpoint["phase"])
+    assert outcome.finished
+    assert comparable(outcome) == comparable(whole)
+    # the deadline stopped every step after its first unit, so each phase took several steps
+    assert phases.count("history") > 1 and phases.count("ownership") > 1
+
+
+def done_so_far(checkpoint: dict) -> tuple[int, int, bool, int]:
+    """A checkpoint's work, ordered: phase, commits mined, blame planned, files blamed."""
+    return (PHASES.index(checkpoint["phase"]), len(checkpoint["records"]), checkpoint["blame_todo"] is not None,
+            len(checkpoint["blame_done"]))
+
+
 def test_two_processes_give_the_same_result_as_one(sample):
     request = request_for(sample)
     one = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=1))
@@ -175,7 +200,8 @@ def test_a_blame_batch_that_runs_out_of_time_is_retried_smaller(sample, monkeypa
     while not outcome.finished:
         outcome = run_step(request, checkpoint=json.loads(json.dumps(outcome.checkpoint)), cache=None,
                            stop=lambda _: False, limits=Limits(workers=1))
-    assert calls[1] == calls[0] // 2  # the next step blamed half the batch at a time
+    # the cut step still blamed one file to its end (its first unit makes progress), then half the batch at a time
+    assert calls[1:3] == [1, calls[0] // 2]
     assert comparable(outcome) == comparable(whole)
 
 

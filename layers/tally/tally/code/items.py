@@ -12,24 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.constants import STRING
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
-from tally.code.keys import codebase_sk, grant_sk, iso, org_pk
+from tally.code.keys import codebase_sk, grant_sk, org_pk
 from tally.code.model import Codebase, Grant, Run, RunState
-
-
-class InstantAttribute(Attribute[datetime]):
-    """A moment as ISO 8601 text in UTC with milliseconds."""
-
-    attr_type = STRING
-
-    def serialize(self, value: datetime) -> str:
-        return iso(value)
-
-    def deserialize(self, value: str) -> datetime:
-        return datetime.fromisoformat(value)
+from tally.platform.entity_attributes import InstantAttribute
 
 
 class CodebaseItem(Model):

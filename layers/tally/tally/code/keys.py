@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 CODEBASE = "CODEBASE#"
 ADMIN = "ADMIN#"
 
@@ -18,7 +16,3 @@ def codebase_sk(codebase_id: str) -> str:
 
 def grant_sk(user_id: str, codebase_id: str) -> str:
     return f"{ADMIN}{user_id}#{codebase_id}"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

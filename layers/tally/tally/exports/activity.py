@@ -4,18 +4,17 @@ Rows live next to the exports, under the user: `pk = <org>#activity#<user>`,
 `sk = a#<ms, 13 digits>#<row id>`, newest read first. A row's id is the request's id, so a retried
 delivery of the same request writes the same row once (a conditional put). Rows expire after 90 days
 (TTL). The user's latest export is kept on `sk = summary` for the page's "last export" header.
+`GET /api/v1/me/stats/exports` lists these rows merged with the user's code-analytics reads, which are
+data-access audit rows (`tally.usage.audit`), on the same (timestamp, id) order (`tally.exports.service`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from tally.platform.aws import DynamoTable
-from tally.platform.errors import InvalidInput
 
 KEEP_DAYS = 90
 ROW_PREFIX = "a#"
@@ -36,22 +35,6 @@ class ActivityRow:
     export_id: str | None = None
     accepted: int | None = None
     rejected: int | None = None
-
-
-def _encode(sk: str) -> str:
-    return base64.urlsafe_b64encode(f"v1|{sk}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    if not text.startswith(f"v1|{ROW_PREFIX}"):
-        raise InvalidInput("cursor is not one this API returned",
-                           details=[{"field": "cursor", "rule": "must be a next_cursor from a previous page",
-                                     "type": "cursor_invalid"}])
-    return text.removeprefix("v1|")
 
 
 class DynamoActivity(DynamoTable):
@@ -92,18 +75,19 @@ class DynamoActivity(DynamoTable):
             return None
         return item["last_export_id"]["S"], int(item["last_export_at_ms"]["N"])
 
-    def page(self, org_id: str, user_id: str, limit: int, cursor: str | None) -> tuple[list[ActivityRow], str | None]:
-        """One page of the user's rows, newest first, and the cursor of the next page (None on the last)."""
+    def rows_after(self, org_id: str, user_id: str, limit: int,
+                   after: tuple[int, str] | None) -> tuple[list[ActivityRow], bool]:
+        """Up to `limit` of the user's rows, newest first, older than the position `after` ((timestamp
+        ms, id) of a previous page's end); and whether there are more."""
         pk = {"S": activity_pk(org_id, user_id)}
         request: dict[str, Any] = {
             "TableName": self.table_name, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":pk": pk, ":prefix": {"S": ROW_PREFIX}}, "ScanIndexForward": False,
             "Limit": limit + 1}
-        if cursor:
-            request["ExclusiveStartKey"] = {"pk": pk, "sk": {"S": _decode(cursor)}}
+        if after is not None:
+            request["ExclusiveStartKey"] = {"pk": pk, "sk": {"S": f"{ROW_PREFIX}{after[0]:013d}#{after[1]}"}}
         items = self.client.query(**request).get("Items", [])
-        more = len(items) > limit
-        return [_row(i) for i in items[:limit]], (_encode(items[limit - 1]["sk"]["S"]) if more else None)
+        return [_row(i) for i in items[:limit]], len(items) > limit
 
 
 def _row(item: dict[str, Any]) -> ActivityRow:

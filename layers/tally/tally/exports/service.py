@@ -1,4 +1,5 @@
-"""The exports API's logic: request an export, read its status, list a user's export activity.
+"""The exports API's logic: request an export, read its status, list a user's export activity (exports,
+imports and code-analytics reads).
 
 Tenancy: an export is read under the caller's org (another org's id is simply not found); within
 the org only its requester and org admins see it — anyone else gets the same 404, so an export id
@@ -20,6 +21,9 @@ from tally.exports.store import ExportFiles, ExportStore
 from tally.platform.caller import Caller, Role
 from tally.platform.errors import NotFound
 from tally.sites.model import Site
+from tally.usage.audit import AuditEntry
+from tally.usage.cursor import decode_cursor, encode_cursor
+from tally.usage.reads import UsageReader
 from tally.web.query.periods import DateRange
 
 Queue = Callable[[Export], None]
@@ -96,12 +100,27 @@ def export_out(export: Export, files: ExportFiles | None, url_ttl_s: int) -> Exp
 
 
 # -- the caller's export activity (GET /api/v1/me/stats/exports) --------------------------------------
+#: Code-analytics reads are the data-access audit rows whose action starts with this (`analytics.overview`, …).
+ANALYTICS_READS = "analytics."
+#: Where a row sits in the list: (timestamp ms, id), newest first; both kinds are kept in this order.
+Position = tuple[int, str]
+
+
 class ActivityOut(BaseModel):
     id: str = Field(description="The request that did it.")
     timestamp: datetime
-    action: Literal["export.requested", "export.download", "import.events"] | str
-    site_id: str
-    resource: str = Field(description="The site's domain.")
+    action: Literal["export.requested", "export.download", "import.events"] | str = Field(
+        description="`export.requested`, `export.download`, `import.events`, or a code-analytics read: "
+                    "`analytics.<read>` (`analytics.overview`, `analytics.ownership`, `analytics.summary`, …).")
+    site_id: str | None = Field(default=None, description="The site exported or imported into; null for a "
+                                                          "code-analytics read.")
+    codebase_id: str | None = Field(default=None, description="The codebase a code-analytics read was of; null "
+                                                              "for org-wide reads and for exports and imports.")
+    resource: str = Field(description="The site's domain; for a code-analytics read, the codebase's name (its id "
+                                      "when the read ended before the codebase was found), or the organisation's "
+                                      "id for org-wide reads.")
+    result: str = Field(default="ok", description="`ok`, or the error code a code-analytics read ended with "
+                                                  "(`forbidden`, `not_found`, …).")
     export_id: str | None = None
     accepted: int | None = Field(default=None, description="Import: lines stored.")
     rejected: int | None = Field(default=None, description="Import: lines refused.")
@@ -116,23 +135,51 @@ class LastExport(BaseModel):
 
 class ExportActivity(BaseModel):
     last_export: LastExport | None = Field(description="The caller's latest export request; null if none.")
-    rows: list[ActivityOut] = Field(description="Newest first.")
+    rows: list[ActivityOut] = Field(description="Newest first. A page may hold fewer than `limit` rows and "
+                                                "still have a `next_cursor`.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
 
 
-def _row_out(row: ActivityRow) -> ActivityOut:
-    return ActivityOut(id=row.id, timestamp=datetime.fromtimestamp(row.at_ms / 1000, UTC), action=row.action,
-                       site_id=row.site_id, resource=row.resource, export_id=row.export_id,
-                       accepted=row.accepted, rejected=row.rejected)
+def _moment(at_ms: int) -> datetime:
+    return datetime.fromtimestamp(at_ms / 1000, UTC)
 
 
-def my_activity(caller: Caller, *, activity: DynamoActivity, store: ExportStore, limit: int,
+def _row_out(row: ActivityRow) -> tuple[Position, ActivityOut]:
+    return (row.at_ms, row.id), ActivityOut(
+        id=row.id, timestamp=_moment(row.at_ms), action=row.action, site_id=row.site_id, resource=row.resource,
+        export_id=row.export_id, accepted=row.accepted, rejected=row.rejected)
+
+
+def _read_out(entry: AuditEntry) -> tuple[Position, ActivityOut]:
+    resource = entry.resource
+    return (entry.at_ms, entry.request_id), ActivityOut(
+        id=entry.request_id, timestamp=_moment(entry.at_ms), action=entry.action,
+        codebase_id=resource.id if resource.kind == "codebase" else None, resource=resource.name or resource.id,
+        result=entry.result)
+
+
+def my_activity(caller: Caller, *, activity: DynamoActivity, reads: UsageReader, store: ExportStore, limit: int,
                 cursor: str | None) -> ExportActivity:
-    rows, next_cursor = activity.page(caller.org_id, caller.user_id, limit, cursor)
+    """One page of the caller's exports, imports and code-analytics reads, newest first.
+
+    Each kind is read from where the previous page ended. A kind's answer holds every one of its rows
+    down to where its reading stopped (a full page, or the audit reader's bound on filtered-out rows);
+    the page goes down only to the shallower of the two stops, so no row of the other kind is skipped."""
+    after = decode_cursor("e", cursor) if cursor else None
+    exports, more_exports = activity.rows_after(caller.org_id, caller.user_id, limit, after)
+    entries, reads_stop = reads.audit(caller.org_id, caller.user_id, limit, after, ANALYTICS_READS)
+    stops = [(exports[-1].at_ms, exports[-1].id)] if more_exports else []
+    stops += [reads_stop] if reads_stop else []
+    floor = max(stops, default=None)
+    rows = sorted([*map(_row_out, exports), *map(_read_out, entries)], key=lambda row: row[0], reverse=True)
+    if floor is not None:
+        rows = [row for row in rows if row[0] >= floor]
+    next_at = rows[limit - 1][0] if len(rows) > limit else floor
     last = activity.last_export(caller.org_id, caller.user_id)
     last_out = None
     if last is not None:
         export = store.get(caller.org_id, last[0])
-        last_out = LastExport(export_id=last[0], requested_at=datetime.fromtimestamp(last[1] / 1000, UTC),
+        last_out = LastExport(export_id=last[0], requested_at=_moment(last[1]),
                               status=export.status if export else None, domain=export.domain if export else None)
-    return ExportActivity(last_export=last_out, rows=[_row_out(r) for r in rows], next_cursor=next_cursor)
+    return ExportActivity(last_export=last_out, rows=[out for _, out in rows[:limit]],
+                          next_cursor=encode_cursor("e", *next_at) if next_at else None)

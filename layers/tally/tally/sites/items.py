@@ -9,25 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute
-from pynamodb.constants import STRING
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from tally.sites.keys import CLAIM_SK, DELETION_INDEX, DELETION_QUEUE_PK, claim_pk, iso, org_pk, site_sk
+from tally.platform.entity_attributes import InstantAttribute, iso
+from tally.sites.keys import CLAIM_SK, DELETION_INDEX, DELETION_QUEUE_PK, claim_pk, org_pk, site_sk
 from tally.sites.model import Site, SiteStatus
-
-
-class InstantAttribute(Attribute[datetime]):
-    """A moment as ISO 8601 text in UTC with milliseconds (`2026-03-01T12:00:00.000Z`), as stored so far."""
-
-    attr_type = STRING
-
-    def serialize(self, value: datetime) -> str:
-        return iso(value)
-
-    def deserialize(self, value: str) -> datetime:
-        return datetime.fromisoformat(value)
 
 
 class DeletionQueue(GlobalSecondaryIndex["SiteItem"]):  # type: ignore[no-untyped-call]  # pynamodb leaves it untyped

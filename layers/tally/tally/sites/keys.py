@@ -14,7 +14,6 @@ The items themselves are the pynamodb models of `tally.sites.items`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 SITE_SK_PREFIX = "SITE#"
@@ -41,7 +40,3 @@ def claim_pk(domain: str) -> str:
 def site_data_pk(org_id: str, site_id: str) -> str:
     """The partition holding items a site owns in the sites table (deleted with the site)."""
     return f"ORG#{org_id}#SITE#{site_id}"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -23,7 +23,8 @@ __all__ = ["PHASES", "Limits", "MineRequest", "Progress", "RepositoryIncomplete"
 
 def mine_step(request: MineRequest, *, checkpoint: dict[str, Any] | None, cache: dict[str, Any] | None,
               deadline: float, progress: Callable[[Progress], None] | None = None) -> StepOutcome:
-    """One bounded step: whole units until the next would pass `deadline` (the first unit always runs).
+    """One bounded step: whole units until the next would pass `deadline` (the first always runs and makes
+    progress, even past `deadline`, so a run given too little time per step still finishes).
 
     Raises RepositoryIncomplete when an object is missing (the run fails; never zeros) and
     UnknownBranch when the requested default branch does not exist.

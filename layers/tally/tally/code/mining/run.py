@@ -3,8 +3,11 @@
 Units: `scan` (resolve the default branch's HEAD, count the commits), `history` batches (records of
 commits not in the cache, split across processes), `ownership` (find each file's key, then blame
 batches of files whose key is not cached, across processes), `export` (the four exports and the next
-cache). The checkpoint after any unit resumes exactly: records are pure functions of a sha, blame of
-a (key, path), and the plan (HEAD, start time) is fixed by the first step.
+cache). A step's first unit always runs and makes progress, however little time is left: a history
+batch mines its first commits, and a blame unit the deadline left with nothing blames one file to
+its end (a blame batch the deadline cut is halved for the next units). The checkpoint after any
+unit resumes exactly: records are pure functions of a sha, blame of a (key, path), and the plan
+(HEAD, start time) is fixed by the first step.
 """
 
 from __future__ import annotations
@@ -191,21 +194,26 @@ class _Step:
         known = {path: FileBlame.from_json(entry) for path, entry in cached.items()}
         path, deadline = self.request.repo_path, self.deadline
 
-        def blame_group(group: list[str]) -> dict[str, dict[str, Any]] | None:
+        def blame_group(group: list[str], until: float = deadline) -> dict[str, dict[str, Any]] | None:
             sweep = Sweep(pygit2.Repository(path), order, ignore)
             try:
-                found = sweep.blame(head, group, [lines[p] for p in group], known, deadline=deadline)
+                found = sweep.blame(head, group, [lines[p] for p in group], known, deadline=until)
             except OutOfTime:
                 return None
             return {p: b.as_json() for p, b in found.items()}
 
-        results = parallel_map(blame_group, groups)
-        for group, result in zip(groups, results, strict=True):
-            if result is None:
-                state["blame_batch"] = max(1, len(group) // 2)
-                continue
-            state["blame_done"].update(result)
+        results: list[dict[str, dict[str, Any]] | None] = [None] * len(groups)
+        if time.monotonic() < deadline:  # past it, every sweep would stop at once (and teach nothing)
+            results = parallel_map(blame_group, groups)
+            for group, result in zip(groups, results, strict=True):
+                if result is None:
+                    state["blame_batch"] = max(1, len(group) // 2)
+        if self.units == 1 and all(result is None for result in results):
+            # a step's first unit always makes progress: one file's blame runs to its end, past the deadline
+            results.append(blame_group(todo[:1], math.inf))
         done = state["blame_done"]
+        for result in results:
+            done.update(result or {})
         state["blame_todo"] = [p for p in todo if p not in done]
 
     def _export(self, state: dict[str, Any], order: list[str]) -> StepOutcome:
@@ -233,7 +241,7 @@ class _Step:
         return records
 
     def _may_start(self) -> bool:
-        """The first unit of a step always runs (progress is guaranteed); later ones if they fit."""
+        """The first unit of a step always runs and makes progress (`_blame`); later ones if they fit."""
         self.units += 1
         return self.units == 1 or not self.stop(self.estimate)
 

@@ -177,15 +177,18 @@
       var header = el('p', {className: 'last-export', id: 'last-export'}, 'Loading…');
       var table = new PagedTable([
         {label: 'Time', cell: function (r) { return time(r.timestamp); }},
-        {label: 'Activity', cell: function (r) { return ACTIVITY[r.action] || r.action; }},
-        {label: 'Site', cell: function (r) { return el('span', {title: r.site_id}, r.resource || r.site_id); }},
+        {label: 'Activity', cell: activityCell},
+        {label: 'Site or codebase', cell: function (r) {
+          return el('span', {title: r.site_id || r.codebase_id}, r.resource || r.site_id || r.codebase_id);
+        }},
         {label: 'Export', cell: function (r) { return r.export_id ? el('code', null, r.export_id) : '–'; }},
         {label: 'Accepted', num: true, cell: function (r) { return r.accepted === null ? '–' : count(r.accepted); }},
         {label: 'Rejected', num: true, cell: function (r) { return r.rejected === null ? '–' : count(r.rejected); }},
       ], function (cursor) {
         return T.api('/api/v1/me/stats/exports', query([['limit', PAGE_SIZE], ['cursor', cursor]]));
-      }, function (a) { return a.rows; }, 'No exports or imports yet.');
-      box.replaceChildren(header, panel('Export activity', table.node, 'Exports requested and downloaded, imports'));
+      }, function (a) { return a.rows; }, 'No exports, imports or code analytics reads yet.');
+      box.replaceChildren(header, panel('Export activity', table.node,
+        'Exports requested and downloaded, imports, code analytics reads'));
       var answer = await table.load();
       var last = answer.last_export;
       header.replaceChildren(last
@@ -197,6 +200,15 @@
 
   var ACTIVITY = {'export.requested': 'Export requested', 'export.download': 'Export downloaded',
     'import.events': 'Events imported'};
+  var ANALYTICS = 'analytics.';
+
+  // A code analytics read (`analytics.overview`, …) is named by its read; a refused or failed one shows its error.
+  function activityCell(r) {
+    var label = ACTIVITY[r.action] ||
+      (r.action.indexOf(ANALYTICS) === 0 ? 'Code analytics: ' + r.action.slice(ANALYTICS.length) : r.action);
+    return r.result && r.result !== 'ok'
+      ? el('span', null, label + ' ', el('span', {className: 'error'}, r.result)) : label;
+  }
 
   function revokeCell(session) {
     if (session.current) return el('span', {className: 'pill'}, 'This session');
