@@ -12,7 +12,7 @@ import pytest
 
 from tally.code.exports import codebase_key, org_key
 from tally.code.queue import StepMessage
-from tally.code.runs import StepContext, run_step
+from tally.code.runs import CLAIM_SKEW_S, StepContext, run_step
 from tally.code.wiring import code_store, export_store, mining_queue
 from tally.ops.kinds import OpsKind
 from tests.integration.code.conftest import register
@@ -144,8 +144,9 @@ def test_a_crash_after_a_checkpoint_resumes_from_it_and_equals_an_uninterrupted_
     assert saved["run_id"] == message.run_id and saved["step"] == 1
     # Lambda's retry of the same message, while the crashed copy might still run, is refused ...
     assert run_step(message, context(local, now + timedelta(seconds=5))) == "dropped"
-    # ... and taken once the step's time is up; it resumes from the checkpoint
-    assert run_step(message, context(local, now + timedelta(seconds=RESERVE_S + 61))) == "continued"
+    # ... and taken as soon as the crashed invocation cannot be running any more (its time left plus
+    # the clock skew), which is before the queue redelivers it; it resumes from the checkpoint
+    assert run_step(message, context(local, now + timedelta(seconds=RESERVE_S + CLAIM_SKEW_S + 1))) == "continued"
     drain(local)
     mined = document("demo", cid, "overview")
     whole = mine_all(MineRequest(str(repo), cid, "tally")).exports["overview"]
@@ -176,3 +177,14 @@ def test_a_failing_run_fails_with_its_reason_records_one_export_failure_and_writ
     assert failures(OpsKind.export, "demo") == before + 1
     assert local.call("GET", f"/api/v1/codebases/{cid}").body["run"]["state"] == "failed"
     assert json.dumps(local.call("GET", f"/api/v1/codebases/{cid}/analytics/status").body["state"]) == '"failed"'
+
+
+def test_the_queue_redelivers_a_crashed_step_only_after_its_claim_has_lapsed():
+    """A redelivery that came while the claim still held would be dropped (and deleted): the run would
+    stay `running` until its lease expired. The visibility timeout must outlast the claim."""
+    from tally_dev.template import load_template
+
+    resources = load_template()["Resources"]
+    timeout = resources["CodeMinerFunction"]["Properties"]["Timeout"]
+    visibility = resources["MiningQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility > timeout + CLAIM_SKEW_S

@@ -43,6 +43,10 @@ CHECKPOINT = "_run/checkpoint"
 CACHE = "_run/cache"
 #: Seconds between two progress writes of status.json (each is one S3 request).
 PROGRESS_EVERY_S = 2.0
+#: A claimed step is held for the invocation's remaining time plus this much clock skew, no longer:
+#: an invocation cannot outlive its timeout, and the queue redelivers a crashed step only after its
+#: visibility timeout (longer than the function's), when the claim has lapsed and the step resumes.
+CLAIM_SKEW_S = 5
 
 
 class RunFailed(Exception):
@@ -71,7 +75,7 @@ class StepContext:
 def run_step(message: StepMessage, ctx: StepContext) -> str:
     """Do one step; what happened: `dropped`, `continued`, `succeeded` or `failed`."""
     at = ctx.now()
-    step_s = int(ctx.seconds_left()) + 60
+    step_s = int(ctx.seconds_left()) + CLAIM_SKEW_S
     if not ctx.store.claim_step(message.org_id, message.codebase_id, message.run_id, message.step, at, step_s,
                                 ctx.lease_s):
         logger.info("step dropped: another run holds the lease, or this step is done or running",
