@@ -182,8 +182,9 @@ def test_a_failing_run_fails_with_its_reason_records_one_export_failure_and_writ
 
 
 def test_the_queue_redelivers_a_crashed_step_only_after_its_claim_has_lapsed():
-    """A redelivery that came while the claim still held would be dropped (and deleted): the run would
-    stay `running` until its lease expired. The visibility timeout must outlast the claim."""
+    """The claim rule (tally.code.claims) lets a redelivery of the message holding the claim take over
+    at once: sound only because SQS shows that message again after the visibility timeout, when the
+    earlier invocation (at most the function's timeout, plus the skew) cannot be running any more."""
     from tally_dev.template import load_template
 
     resources = load_template()["Resources"]
