@@ -73,7 +73,7 @@ def user_for(org: str, role: Role) -> str:
 def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> DemoData:
     """Create the demo data in a running local cloud."""
     demo = DemoData()
-    key_store = _LocalApiKeyStore(cloud.tables["IdentityTable"], cloud.dynamodb)
+    key_store = LocalApiKeyStore(cloud.tables["IdentityTable"], cloud.dynamodb)
     ledger = DynamoFailureLedger(cloud.tables["OpsTable"], cloud.dynamodb)
     for org in ORGS:
         for role in ROLES:
@@ -91,7 +91,7 @@ def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> Dem
     return demo
 
 
-class _LocalApiKeyStore:
+class LocalApiKeyStore:
     """The product's API key item (`ApiKeyItem`), written through the local cloud's own client: this
     process is not pointed at the local cloud by its environment, as the functions are."""
 

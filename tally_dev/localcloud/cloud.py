@@ -19,7 +19,7 @@ import socket
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -87,6 +87,7 @@ class LocalCloud:
         schedules: bool = False,
         accelerate: float = 1.0,
         faults: bool = False,
+        environment: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """`log` receives the functions' and moto's output (default: this process's stderr).
 
@@ -96,7 +97,8 @@ class LocalCloud:
         default: tests fire them on purpose); `accelerate` runs the local cloud's clocks (schedules,
         batching windows, retry backoffs) that many times faster; `faults` wraps every handler so
         that tests may inject crashes (`cloud.delivery.inject`). `access_log` also gets a line per
-        delivery.
+        delivery. `environment` overrides template variables per function (logical id -> name ->
+        value), e.g. a test's smaller time budget.
         """
         self.host = host
         self.port = port
@@ -111,6 +113,7 @@ class LocalCloud:
         self.schedules = schedules
         self.accelerate = accelerate
         self.faults = faults
+        self.environment = {lid: dict(values) for lid, values in (environment or {}).items()}
         self.tables: dict[str, str] = {}
         self.provisioned = Provisioned()
         self.delivery: Delivery | None = None
@@ -329,7 +332,8 @@ class LocalCloud:
                 logical_id=lid,
                 handler=function.handler,
                 code_dir=function.code_dir,
-                environment={**runtime, **function_environment(spec, template, names, overrides, attributes)},
+                environment={**runtime, **function_environment(spec, template, names, overrides, attributes),
+                             **self.environment.get(lid, {})},
                 timeout_s=float(function.timeout_s),
                 memory_mb=function.memory_mb,
             )

@@ -246,10 +246,11 @@ class Delivery:
 
     def inject(self, *, function: str | None = None, duplicates: int = 0, fail_on: RecordMatch | None = None,
                failures: int | None = None, crash_on: RecordMatch | None = None, crash_after_calls: int = 0,
-               crashes: int | None = 1) -> Injection:
+               crash_after_call: tuple[str, str] | None = None, crashes: int | None = 1) -> Injection:
         """Inject faults into the coming deliveries (of `function`, or of every function); see `faults.py`."""
         return self.faults.add(Injection(function=function, duplicates=duplicates, fail_on=fail_on, failures=failures,
-                                         crash_on=crash_on, crash_after_calls=crash_after_calls, crashes=crashes))
+                                         crash_on=crash_on, crash_after_calls=crash_after_calls,
+                                         crash_after_call=crash_after_call, crashes=crashes))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -282,7 +283,8 @@ class Delivery:
               read: Callable[[Invocation], Answer], *, crash: Injection | None, fault: str | None = None,
               ) -> Delivered | None:
         request_id = str(uuid.uuid4())
-        directive = self.faults.arm(request_id, crash.crash_after_calls) if crash is not None else None
+        directive = (self.faults.arm(request_id, crash.crash_after_calls, crash.crash_after_call)
+                     if crash is not None else None)
         try:
             invocation = self.runner.invoke_event(function, event, request_id)
         except RunnerStopped:

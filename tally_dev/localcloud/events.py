@@ -4,6 +4,11 @@ Pure functions, no samcli: the adapter builds an event with samcli and passes it
 `http_api_event`, which corrects the known gaps (header case, one request id for every request,
 `timeEpoch` in seconds, a `time` frozen at import, binary bodies, path parameters of `$default`).
 API Gateway's own answers (not a handler's) are `gateway_error` bodies, e.g. `{"message": "Not Found"}`.
+
+One thing only the local cloud does: a request with `x-localcloud-request-time: <epoch ms>` (a past
+moment) gets that as API Gateway's request time (`timeEpoch`, `time`, and so the access log's and the
+audit row's time), and the header is not passed on. The demo uses it to leave a few days of usage
+through the product's own path; no deployed API has it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,23 @@ GATEWAY_MESSAGES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+#: The local cloud's request-time header (see the module's docstring).
+REQUEST_TIME_HEADER = "x-localcloud-request-time"
+
+
+def requested_moment(headers: Iterable[tuple[str, str]], now: datetime | None = None) -> datetime | None:
+    """The past moment a request asks to be made at (`REQUEST_TIME_HEADER`), or None: absent, not a
+    number, or in the future (a request is never made later than it arrives)."""
+    value = next((v for n, v in headers if n.lower() == REQUEST_TIME_HEADER), None)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment <= (now or datetime.now(UTC)) else None
 
 
 def gateway_error(status: int) -> dict[str, str]:
@@ -112,6 +134,7 @@ def http_api_event(sam_event: Mapping[str, Any], facts: RequestFacts, *, raw_bod
     """The payload 2.0 event API Gateway would send for this request, built from samcli's event."""
     event_headers = lower_case_headers(headers)
     event_headers.pop("cookie", None)  # cookies travel in `cookies`
+    event_headers.pop(REQUEST_TIME_HEADER, None)  # the local cloud's alone: no function sees it
     host = event_headers.get("host", "localhost")
     forwarded = event_headers.get("x-forwarded-for")
     event_headers["x-forwarded-for"] = f"{forwarded}, {facts.source_ip}" if forwarded else facts.source_ip

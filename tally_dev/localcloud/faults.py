@@ -14,6 +14,9 @@ Nothing here is active unless a test asks, through `cloud.delivery.inject(...)`:
 - `crash_on=match`: the worker running a batch holding a matching record is killed (SIGKILL)
   right after the function's `crash_after_calls`-th AWS API call returns (0: before the handler
   runs), so a crash lands between two writes; `crashes=n` limits how many times (default once).
+  `crash_after_call=("PutObject", "/checkpoint")` instead kills it right after the first call of
+  that operation whose parameters, as JSON (`json.dumps(params, default=str, sort_keys=True)`),
+  contain the text.
   Crashing needs `LocalCloud(faults=True)`, which wraps every handler in `_tally_local_faults`
   (see `faultshim/`): the wrapper reads a directive file named after the invocation's request id.
 
@@ -87,6 +90,7 @@ class Injection:
     failures: int | None = None  # None: every time
     crash_on: RecordMatch | None = None
     crash_after_calls: int = 0
+    crash_after_call: tuple[str, str] | None = None  # (operation, text its parameters' JSON holds)
     crashes: int | None = 1
     duplicated: int = 0
     failed: int = 0
@@ -162,11 +166,14 @@ class Faults:
             injection.crashed += 1
             injection.crashes = _spend(injection.crashes)
 
-    def arm(self, request_id: str, crash_after_calls: int) -> Path:
+    def arm(self, request_id: str, crash_after_calls: int, crash_after_call: tuple[str, str] | None = None) -> Path:
         """Write the crash directive the shim reads for the invocation `request_id`."""
         assert self.directory is not None
         path = self.directory / f"{request_id}.json"
-        path.write_text(json.dumps({"crash_after_calls": crash_after_calls}))
+        directive: dict[str, Any] = {"crash_after_calls": crash_after_calls}
+        if crash_after_call is not None:
+            directive["crash_after_call"] = {"operation": crash_after_call[0], "contains": crash_after_call[1]}
+        path.write_text(json.dumps(directive))
         return path
 
 

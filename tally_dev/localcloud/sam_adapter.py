@@ -62,6 +62,7 @@ from tally_dev.localcloud.events import (
     gateway_error,
     http_api_event,
     new_request_id,
+    requested_moment,
     route_arn,
 )
 from tally_dev.localcloud.runner import FunctionRunner, UnknownFunction
@@ -295,6 +296,7 @@ class HttpApiEmulator(LocalApigwService):
                 source_ip=request.remote_addr or "127.0.0.1",
                 protocol=request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
                 default_route=route.is_default_route,
+                now=requested_moment(request.headers.items()),
             )
             request.environ[_FACTS] = facts
         return facts

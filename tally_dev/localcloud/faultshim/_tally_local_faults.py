@@ -6,7 +6,9 @@ TALLY_LOCAL_FAULTS_HANDLER, and for each invocation looks for a directive file
 `TALLY_LOCAL_FAULTS_DIR/<request id>.json` (written by `tally_dev.localcloud.faults`). Without
 one the real handler runs untouched. With `{"crash_after_calls": n}` the process kills itself
 (SIGKILL, as an out-of-memory kill or a lost host would) right after the handler's n-th AWS API
-call returns, or before the handler runs when n is 0: a crash between two writes.
+call returns, or before the handler runs when n is 0: a crash between two writes. With
+`{"crash_after_call": {"operation": "PutObject", "contains": "/checkpoint"}}` it dies right after
+the first call of that operation whose parameters, as JSON, contain that text.
 """
 
 from __future__ import annotations
@@ -39,8 +41,14 @@ def _directive(request_id: str) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _run_crashing(after: int, event: Any, context: Any) -> Any:
-    if after <= 0:
+def _is_the_call(call: dict[str, Any] | None, operation_name: str, api_params: Any) -> bool:
+    if call is None or operation_name != call.get("operation"):
+        return False
+    return str(call.get("contains", "")) in json.dumps(api_params, default=str, sort_keys=True)
+
+
+def _run_crashing(after: int, event: Any, context: Any, call: dict[str, Any] | None = None) -> Any:
+    if after <= 0 and call is None:
         _crash(0)
     from botocore.client import BaseClient
 
@@ -53,7 +61,7 @@ def _run_crashing(after: int, event: Any, context: Any) -> Any:
             return original(self, operation_name, api_params)
         finally:
             calls += 1
-            if calls >= after:
+            if (call is None and calls >= after) or _is_the_call(call, operation_name, api_params):
                 _crash(calls)
 
     BaseClient._make_api_call = counted  # type: ignore[attr-defined]
@@ -67,4 +75,6 @@ def handler(event: Any, context: Any) -> Any:
     directive = _directive(context.aws_request_id)
     if directive is None:
         return _real_handler(event, context)
-    return _run_crashing(int(directive.get("crash_after_calls", 0)), event, context)
+    call = directive.get("crash_after_call")
+    return _run_crashing(int(directive.get("crash_after_calls", 0)), event, context,
+                         call if isinstance(call, dict) else None)

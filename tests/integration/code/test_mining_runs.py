@@ -12,7 +12,7 @@ import pytest
 
 from tally.code.exports import codebase_key, org_key
 from tally.code.queue import StepMessage
-from tally.code.runs import CLAIM_SKEW_S, StepContext, run_step
+from tally.code.runs import CLAIM_SKEW_S, StepBusy, StepContext, run_step
 from tally.code.wiring import code_store, export_store, mining_queue
 from tally.ops.kinds import OpsKind
 from tests.integration.code.conftest import register
@@ -142,8 +142,10 @@ def test_a_crash_after_a_checkpoint_resumes_from_it_and_equals_an_uninterrupted_
         run_step(message, context(local, now, queue=CrashingQueue()))
     saved = document("demo", cid, "_run/checkpoint")
     assert saved["run_id"] == message.run_id and saved["step"] == 1
-    # Lambda's retry of the same message, while the crashed copy might still run, is refused ...
-    assert run_step(message, context(local, now + timedelta(seconds=5))) == "dropped"
+    # a copy of the step of unknown delivery, while the crashed copy might still run, is busy ...
+    with pytest.raises(StepBusy) as busy:
+        run_step(message, context(local, now + timedelta(seconds=5)))
+    assert 0 < busy.value.retry_after_s <= RESERVE_S + CLAIM_SKEW_S
     # ... and taken as soon as the crashed invocation cannot be running any more (its time left plus
     # the clock skew), which is before the queue redelivers it; it resumes from the checkpoint
     assert run_step(message, context(local, now + timedelta(seconds=RESERVE_S + CLAIM_SKEW_S + 1))) == "continued"
@@ -180,11 +182,80 @@ def test_a_failing_run_fails_with_its_reason_records_one_export_failure_and_writ
 
 
 def test_the_queue_redelivers_a_crashed_step_only_after_its_claim_has_lapsed():
-    """A redelivery that came while the claim still held would be dropped (and deleted): the run would
-    stay `running` until its lease expired. The visibility timeout must outlast the claim."""
+    """The claim rule (tally.code.claims) lets a redelivery of the message holding the claim take over
+    at once: sound only because SQS shows that message again after the visibility timeout, when the
+    earlier invocation (at most the function's timeout, plus the skew) cannot be running any more."""
     from tally_dev.template import load_template
 
     resources = load_template()["Resources"]
     timeout = resources["CodeMinerFunction"]["Properties"]["Timeout"]
     visibility = resources["MiningQueue"]["Properties"]["VisibilityTimeout"]
     assert visibility > timeout + CLAIM_SKEW_S
+
+
+def receive(code) -> dict:
+    """The next step message, received (in flight) but not deleted, as Lambda's poller holds it."""
+    sqs = boto3.client("sqs")
+    [message] = sqs.receive_message(QueueUrl=code.queue_url, MaxNumberOfMessages=1,
+                                    AttributeNames=["All"])["Messages"]
+    return message
+
+
+def redelivered(message: dict, receive_count: int) -> dict:
+    return {**message, "Attributes": {**message.get("Attributes", {}), "ApproximateReceiveCount": str(receive_count)}}
+
+
+def queued(code) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=code.queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+    return sum(int(v) for v in attributes["Attributes"].values())
+
+
+def test_the_redelivery_of_a_crashed_step_resumes_at_once_while_its_claim_still_holds(local, repo):
+    from tally.code.claims import Delivery
+
+    cid = register(local, str(repo), name="tally")["codebase_id"]
+    local.call("POST", f"/api/v1/codebases/{cid}/mine")
+    first = receive(local)
+    message = StepMessage.parse(first["Body"])
+    ctx = context(local, datetime.now(UTC), queue=CrashingQueue())
+    ctx.delivery = Delivery(first["MessageId"], int(first["Attributes"]["ApproximateReceiveCount"]))
+    with pytest.raises(SystemExit):
+        run_step(message, ctx)
+    # the queue's second delivery of that very message: its first invocation is over, no waiting
+    assert deliver(redelivered(first, 2)) == {"batchItemFailures": []}
+    [continuation] = take(local)
+    assert StepMessage.parse(continuation["Body"]).step == 2
+    assert deliver(continuation) == {"batchItemFailures": []}
+    drain(local)
+    assert document("demo", cid, "status")["state"] == "succeeded"
+
+
+def test_a_step_another_live_copy_holds_is_reported_failed_and_held_back_until_the_claim_lapses(local, repo,
+                                                                                                monkeypatch):
+    from tally.code.queue import MiningQueue
+
+    held: list[tuple[str, float]] = []
+    hold = MiningQueue.hold
+    monkeypatch.setattr(MiningQueue, "hold", lambda self, receipt, seconds: (held.append((receipt, seconds)),
+                                                                             hold(self, receipt, seconds))[1])
+    cid = register(local, str(repo), name="tally")["codebase_id"]
+    local.call("POST", f"/api/v1/codebases/{cid}/mine")
+    message = receive(local)
+    with pytest.raises(SystemExit):  # another copy of step 1 claims it and is still "running"
+        run_step(StepMessage.parse(message["Body"]), context(local, datetime.now(UTC), queue=CrashingQueue()))
+    assert deliver(message) == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    [(receipt, seconds)] = held
+    assert receipt == message["ReceiptHandle"]
+    assert RESERVE_S < seconds <= RESERVE_S + CLAIM_SKEW_S  # until the live copy's claim lapses
+    assert take(local) == [] and queued(local) == 1  # not deleted, not visible
+
+
+def test_a_duplicated_delivery_of_a_done_step_is_dropped_and_enqueues_nothing(local, repo):
+    cid = register(local, str(repo), name="tally")["codebase_id"]
+    local.call("POST", f"/api/v1/codebases/{cid}/mine")
+    message = receive(local)
+    assert deliver(message) == {"batchItemFailures": []}
+    assert deliver(message) == {"batchItemFailures": []}  # the same delivery again, as after a lost answer
+    assert [m["step"] for m in local.messages()] == [2]  # one continuation, not two

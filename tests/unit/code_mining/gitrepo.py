@@ -121,3 +121,11 @@ class GitRepo:
         out = self.git("blame", "--line-porcelain", *ignore, ref, "--", path)
         return Counter(line.split()[0] for line in out.splitlines()
                        if len(line) > 40 and line[40] == " " and all(c in "0123456789abcdef" for c in line[:40]))
+
+    def blame_lines(self, path: str, ref: str = "HEAD") -> list[str]:
+        """The commit of each line, in order, by `git blame --line-porcelain --ignore-revs-file` (when present)."""
+        ignore = ["--ignore-revs-file", ".git-blame-ignore-revs"] if (self.path / ".git-blame-ignore-revs").exists() \
+            else []
+        out = self.git("blame", "--line-porcelain", *ignore, ref, "--", path)
+        return [line[:40] for line in out.splitlines()
+                if len(line) > 40 and line[40] == " " and all(c in "0123456789abcdef" for c in line[:40])]

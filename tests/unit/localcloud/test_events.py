@@ -17,6 +17,7 @@ from tally_dev.localcloud.events import (
     is_text_media_type,
     lower_case_headers,
     new_request_id,
+    requested_moment,
 )
 
 MOMENT = datetime(2026, 3, 7, 9, 5, 3, 456_000, tzinfo=UTC)
@@ -98,3 +99,21 @@ def test_an_authorizer_event_has_no_body_and_no_authorizer_context():
     assert "authorizer" not in event["requestContext"]
     assert "identitySource" not in event
     assert (event["type"], event["routeArn"]) == ("REQUEST", "arn:x")
+
+
+def test_a_past_request_time_header_sets_the_request_moment_and_a_future_or_bad_one_is_ignored():
+    now = MOMENT
+    past = int(MOMENT.timestamp() * 1000) - 3 * 86_400_000
+    assert requested_moment([("X-Localcloud-Request-Time", str(past))], now=now) == datetime.fromtimestamp(
+        past / 1000, UTC)
+    assert requested_moment([("x-localcloud-request-time", str(past + 4 * 86_400_000))], now=now) is None
+    assert requested_moment([("x-localcloud-request-time", "yesterday")], now=now) is None
+    assert requested_moment([("accept", "*/*")], now=now) is None
+
+
+def test_the_request_time_header_is_the_local_clouds_alone_and_never_reaches_a_function():
+    event = http_api_event({}, facts(), raw_body=b"",
+                           headers=[("X-Localcloud-Request-Time", "1"), ("Accept", "*/*")])
+
+    assert "x-localcloud-request-time" not in event["headers"]
+    assert event["headers"]["accept"] == "*/*"

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
+from tally.code.claims import StepLease
 from tally.code.keys import codebase_sk, grant_sk, org_pk
 from tally.code.model import Codebase, Grant, Run, RunState
 from tally.platform.entity_attributes import InstantAttribute
@@ -43,10 +44,19 @@ class CodebaseItem(Model):
     lease_until = NumberAttribute(null=True)
     lease_step = NumberAttribute(null=True)
     step_until = NumberAttribute(null=True)
+    #: The delivery holding the step's claim (SQS message id, receive count), and whether the step is done.
+    step_holder = UnicodeAttribute(null=True)
+    step_receives = NumberAttribute(null=True)
+    step_done = BooleanAttribute(null=True)
 
     @classmethod
     def key_of(cls, org_id: str, codebase_id: str) -> CodebaseItem:
         return cls(org_pk(org_id), codebase_sk(codebase_id))
+
+    def step_lease(self) -> StepLease:
+        return StepLease(owner=self.lease_owner, step=int(self.lease_step or 0), until=float(self.step_until or 0),
+                         holder=self.step_holder, holder_receives=int(self.step_receives or 0),
+                         done=bool(self.step_done))
 
     def codebase(self) -> Codebase:
         run = None

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
+
+#: SQS caps a message's visibility timeout at 12 hours.
+MAX_VISIBILITY_S = 43_200
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -35,3 +39,10 @@ class MiningQueue:
         if not self.queue_url:
             raise RuntimeError("this function has no MINING_QUEUE_URL")
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(asdict(message)))
+
+    def hold(self, receipt_handle: str, seconds: float) -> None:
+        """Keep a received message invisible for `seconds` from now (a busy step: until its claim lapses)."""
+        if not self.queue_url:
+            raise RuntimeError("this function has no MINING_QUEUE_URL")
+        self.client.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle,
+                                              VisibilityTimeout=max(0, min(MAX_VISIBILITY_S, math.ceil(seconds))))

@@ -1,11 +1,13 @@
 """A mining run's steps, as the miner function executes them (one queue message = one step).
 
-Each step claims the run's lease for its step number (`DynamoCodeStore.claim_step`: a duplicated or
-stale message is dropped), reads the run's checkpoint from S3, makes sure the repository is on the
-function's ephemeral storage (a local path in the local cloud, else a bare clone through the pinned,
-capped fetch), lets the miner work until the invocation's deadline, then either stores the
-checkpoint and enqueues the next step, or publishes the exports, the org files, the cache for the
-next (incremental) run and the final status, and releases the lease. A crash or a timeout loses only
+Each step claims the run's lease for its step number (`DynamoCodeStore.claim_step`, the rule in
+`tally.code.claims`: a stale message is dropped, one whose step another live copy holds is busy and
+comes back later, a crashed step's redelivery resumes at once), reads the run's checkpoint from S3,
+makes sure the repository is on the function's ephemeral storage (a local path in the local cloud,
+else a bare clone through the pinned, capped fetch), lets the miner work until the invocation's
+deadline, then either stores the checkpoint, enqueues the next step and marks this one done, or
+publishes the exports, the org files, the cache for the next (incremental) run and the final
+status, and releases the lease. A crash or a timeout loses only
 the step's work: the queue delivers the message again and the step resumes from the checkpoint.
 A failure (a refused address, a cap, a missing object, an unknown branch, or the step's last
 delivery failing) fails the run: `status.json` says why, the ledger counts one `export` failure,
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from tally.code.claims import Delivery, Verdict
 from tally.code.exports import STATUS, ExportStore, codebase_key
 from tally.code.fetch import Clone
 from tally.code.model import Codebase, RunState
@@ -44,13 +47,21 @@ CACHE = "_run/cache"
 #: Seconds between two progress writes of status.json (each is one S3 request).
 PROGRESS_EVERY_S = 2.0
 #: A claimed step is held for the invocation's remaining time plus this much clock skew, no longer:
-#: an invocation cannot outlive its timeout, and the queue redelivers a crashed step only after its
-#: visibility timeout (longer than the function's), when the claim has lapsed and the step resumes.
+#: an invocation cannot outlive its timeout. (A redelivery of the claiming message itself does not
+#: wait for that: see `tally.code.claims`.)
 CLAIM_SKEW_S = 5
 
 
 class RunFailed(Exception):
     """The run cannot succeed (its status says why); retrying the step would not help."""
+
+
+class StepBusy(Exception):
+    """Another live copy holds this step's claim: the message must come back once it lapses, not be deleted."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"the step is claimed for {retry_after_s:.0f} s more")
+        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -69,17 +80,20 @@ class StepContext:
     fetch: Callable[[Codebase, Path], Path]
     totals: Any | None = None
     last_delivery: bool = False
+    delivery: Delivery | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def run_step(message: StepMessage, ctx: StepContext) -> str:
-    """Do one step; what happened: `dropped`, `continued`, `succeeded` or `failed`."""
+    """Do one step; what happened: `dropped`, `continued`, `succeeded` or `failed` (StepBusy: not yet)."""
     at = ctx.now()
     step_s = int(ctx.seconds_left()) + CLAIM_SKEW_S
-    if not ctx.store.claim_step(message.org_id, message.codebase_id, message.run_id, message.step, at, step_s,
-                                ctx.lease_s):
-        logger.info("step dropped: another run holds the lease, or this step is done or running",
-                    extra={"run_id": message.run_id, "step": message.step})
+    decision = ctx.store.claim_step(message.org_id, message.codebase_id, message.run_id, message.step, at, step_s,
+                                    ctx.lease_s, ctx.delivery)
+    if decision.verdict is Verdict.busy:
+        raise StepBusy(decision.busy_for_s)
+    if decision.verdict is Verdict.stale:
+        logger.info("step dropped", extra={"run_id": message.run_id, "step": message.step, "why": decision.why})
         return "dropped"
     item = ctx.store.item(message.org_id, message.codebase_id)
     if item is None:
@@ -106,7 +120,8 @@ def _work(message: StepMessage, ctx: StepContext, item: CodebaseItem, codebase: 
     status.write(phase="clone" if checkpoint is None else "resume")
     repo_path = repository(codebase, ctx)
     cache = ctx.exports.document(codebase_key(codebase.org_id, codebase.codebase_id, CACHE))
-    deadline = time.monotonic() + max(1.0, ctx.seconds_left() - ctx.reserve_s)
+    # a reserve at or above the time left makes each step one unit of work (the first always runs)
+    deadline = time.monotonic() + max(0.0, ctx.seconds_left() - ctx.reserve_s)
     request = MineRequest(repo_path=str(repo_path), codebase_id=codebase.codebase_id, full_name=codebase.name,
                           default_branch=codebase.default_branch)
 
@@ -123,6 +138,7 @@ def _work(message: StepMessage, ctx: StepContext, item: CodebaseItem, codebase: 
                           {"run_id": message.run_id, "step": message.step, "miner": outcome.checkpoint})
         status.write(phase=str(outcome.checkpoint.get("phase", "history")))
         ctx.queue.send(message.next())
+        ctx.store.complete_step(codebase.org_id, codebase.codebase_id, message.run_id, message.step)
         return "continued"
     assert outcome.exports is not None
     publish(ctx.exports, codebase, outcome.exports, ctx.salt)

@@ -2,8 +2,8 @@
 
 The lease lives on the codebase item. A run takes it with one conditional write (no holder, or
 the holder's lease expired), and each step of the run claims it again for its step number, so two
-runs of one codebase never interleave and a duplicated delivery of a step is refused while the
-first copy still runs (after `step_until` passes, a crashed step can be claimed again).
+runs of one codebase never interleave; which copy of a step may run, must wait (busy) or is dropped
+(stale) is `tally.code.claims.judge`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from tally.code.claims import Decision, Delivery, Verdict, judge
 from tally.code.keys import ADMIN, CODEBASE, codebase_sk, grant_sk, org_pk
 from tally.code.model import Codebase, Grant, RunState
 from tally.platform.entities import bind, commit, delete, put, update
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 #: Codebases an org may register (lists and the org files are read whole).
 MAX_CODEBASES_PER_ORG = 500
+#: Compare-and-set attempts of a step's claim before it counts as busy (each loses only to another claim).
+CLAIM_ATTEMPTS = 3
 
 
 class CodebaseExists(Exception):
@@ -156,7 +159,8 @@ class DynamoCodeStore:
                                  model.run_started_at.set(at), model.run_finished_at.remove(),
                                  model.run_error.remove(), model.lease_owner.set(run_id),
                                  model.lease_until.set(now + lease_s), model.lease_step.set(0),
-                                 model.step_until.set(0)],
+                                 model.step_until.set(0), model.step_holder.remove(),
+                                 model.step_receives.remove(), model.step_done.remove()],
                         condition=model.pk.exists() & (model.lease_owner.does_not_exist()
                                                         | (model.lease_until < now)))
             return Lease(run_id, RunState.queued, started=True)
@@ -171,19 +175,49 @@ class DynamoCodeStore:
         return self.start_run(org_id, codebase_id, run_id, at, lease_s)  # released meanwhile: try again
 
     def claim_step(self, org_id: str, codebase_id: str, run_id: str, step: int, at: datetime,
-                   step_s: int, lease_s: int) -> bool:
-        """Claim step `step` of run `run_id` (and extend its lease): False when another run holds the
-        lease, a later step was claimed, or this step is still being worked on by another copy."""
+                   step_s: int, lease_s: int, delivery: Delivery | None = None) -> Decision:
+        """Judge step `step` of run `run_id` against the lease (`tally.code.claims.judge`) and, when it
+        may run, claim it for `step_s` seconds and extend the lease: a compare-and-set on the lease as
+        read, so of two copies judging the same state only one claims (the other judges again)."""
         from pynamodb.exceptions import UpdateError
 
         now = at.timestamp()
         model = self.codebases
+        for _ in range(CLAIM_ATTEMPTS):
+            item = self.item(org_id, codebase_id)
+            lease = item.step_lease() if item is not None else None
+            decision = judge(lease, run_id, step, delivery, now)
+            if decision.verdict is not Verdict.claim or item is None:
+                return decision
+            # every claim sets a new step_until, and done only ever turns true: these pin the state judged
+            unchanged = ((model.lease_owner == run_id) & (model.lease_step == item.lease_step)
+                         & (model.step_until == item.step_until))
+            if not item.step_done:
+                unchanged &= model.step_done.does_not_exist()
+            actions: list[Any] = [model.lease_step.set(step), model.step_until.set(now + step_s),
+                                  model.lease_until.set(now + lease_s), model.run_state.set(RunState.running.value),
+                                  model.step_done.remove()]
+            if delivery is not None:
+                actions += [model.step_holder.set(delivery.message_id), model.step_receives.set(delivery.receive_count)]
+            else:
+                actions += [model.step_holder.remove(), model.step_receives.remove()]
+            try:
+                item.update(actions=actions, condition=unchanged)
+                return decision
+            except UpdateError as error:
+                if not _condition_failed(error):
+                    raise
+        return Decision(Verdict.busy, "the lease kept changing under this step", busy_for_s=1.0)
+
+    def complete_step(self, org_id: str, codebase_id: str, run_id: str, step: int) -> bool:
+        """Mark the claimed step done (its continuation is enqueued): a duplicate of it is then stale."""
+        from pynamodb.exceptions import UpdateError
+
+        model = self.codebases
         try:
             self.codebases.key_of(org_id, codebase_id).update(
-                actions=[model.lease_step.set(step), model.step_until.set(now + step_s),
-                         model.lease_until.set(now + lease_s), model.run_state.set(RunState.running.value)],
-                condition=(model.lease_owner == run_id)
-                & ((model.lease_step < step) | ((model.lease_step == step) & (model.step_until < now))))
+                actions=[model.step_done.set(True)],
+                condition=(model.lease_owner == run_id) & (model.lease_step == step))
             return True
         except UpdateError as error:
             if _condition_failed(error):

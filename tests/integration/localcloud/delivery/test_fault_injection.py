@@ -77,6 +77,21 @@ def test_a_worker_killed_mid_batch_leaves_its_writes_and_the_batch_is_delivered_
         Path(f"/proc/{crashed_run['pid']}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
+def test_a_crash_right_after_a_chosen_call_lands_between_that_write_and_the_next(faulty):
+    pk = new_pk()
+    injection = faulty.delivery.inject(crash_on=stream_key(pk=pk, sk="a"),
+                                       crash_after_call=("UpdateItem", '"sk": {"S": "b"}'))
+    with faulty.delivery.paused():
+        put_items(faulty, pk, {"a": "ok", "b": "ok", "c": "ok"})
+    faulty.delivery.settle()
+
+    crashed, *redelivered = deliveries_of(faulty, pk)
+    assert (crashed.fault, injection.crashed) == ("crash", 1)
+    assert all(d.answer.ok for d in redelivered)
+    # killed after b's write, before c's: then every record came again
+    assert writes(faulty, pk) == {"a": 2, "b": 2, "c": 1}
+
+
 def test_a_crash_before_the_handler_runs_changes_nothing_and_is_redelivered(faulty):
     pk = new_pk()
     faulty.delivery.inject(function="StreamConsumerFunction", crash_on=any_record, crash_after_calls=0)

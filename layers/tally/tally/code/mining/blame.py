@@ -5,9 +5,12 @@ history children-first, a suspect (commit, path) passes its lines whole to the f
 the same blob; otherwise, parent by parent, the lines a diff of the parent's version (same path, or
 the rename source when the path is new there) leaves unchanged pass to that parent; the rest are
 the commit's own. Diffs are xdiff's (libgit2 carries git's), zero context, indent heuristic on, as
-git blame's. A commit listed in `.git-blame-ignore-revs` passes even its changed lines to the
-parent, line for line within each changed region (git's fallback rule; git also fuzzy-matches
-similar lines there, which this does not); lines left over stay with it.
+git blame's. A commit listed in `.git-blame-ignore-revs` (`git blame --ignore-revs-file`) first
+passes its unchanged lines to every parent as above; then, parent by parent, each changed line goes
+to the parent line git would guess for it (ignored.py: a fuzzy match of byte-pair fingerprints
+within the changed region, else the most similar line anywhere in the parent's version); a line
+like no parent line stays with the ignored commit, as git blame shows it (its "unblamable" mark
+only appears with blame.markUnblamableLines). Only ignored commits take that second round.
 
 A file's blame at HEAD equals its blame at the commit where that whole-passing stops (the last
 commit that touched it), so that commit is the file's cache key: a re-mine re-blames only files
@@ -26,6 +29,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import DiffOption
 
+from tally.code.mining.ignored import guess_parent_lines
 from tally.code.mining.renames import Deleted, deleted_files, rename_source
 
 BLAME_DIFF = DiffOption.FORCE_TEXT | DiffOption.INDENT_HEURISTIC
@@ -188,7 +192,7 @@ class Sweep:
         """Hand the lines the parents share to them; return the ranges that stay with this commit."""
         data: bytes | None = None  # read only when some parent has a version to diff against
         remaining = sorted(entries)
-        ignored = commit.sha in self.ignore
+        diffs: list[tuple[str, str, bytes, list[Any]]] = []  # kept for an ignored commit's second round
         for parent, parent_tree in zip(commit.parents, commit.parent_trees, strict=True):
             if not remaining:
                 break
@@ -201,9 +205,12 @@ class Sweep:
             keep = trimmed_size(parent_data, data)
             patch = pygit2.Patch.create_from(parent_data[:len(parent_data) - keep], data[:len(data) - keep],
                                              flag=BLAME_DIFF, context_lines=0)
-            passed, remaining = _match(remaining, patch.hunks, ignored)
+            passed, remaining = _match(remaining, patch.hunks)
             if passed:
                 pending.setdefault(parent, {}).setdefault(source, []).extend(passed)
+            diffs.append((parent, source, parent_data, patch.hunks))
+        if remaining and data is not None and commit.sha in self.ignore:
+            remaining = _pass_ignored(remaining, data, diffs, pending)
         return remaining
 
 
@@ -250,7 +257,46 @@ def _hand_over(pending: dict[str, Any], parent: str, moving: Any) -> None:
     pending[parent] = large
 
 
-def _match(entries: Entries, hunks: list[Any], ignored: bool) -> tuple[Entries, Entries]:
+def _pass_ignored(remaining: Entries, data: bytes, diffs: list[tuple[str, str, bytes, list[Any]]],
+                  pending: dict[str, dict[str, Entries]]) -> Entries:
+    """git's second round for an ignored commit: once every parent took its unchanged lines, parent by
+    parent (one whose version an earlier one has is skipped, as git does) the changed lines go to the
+    parent lines they resemble (see ignored.py); lines that resemble none stay with the commit."""
+    seen: set[bytes] = set()
+    for parent, source, parent_data, hunks in diffs:
+        if not remaining:
+            break
+        if parent_data in seen:
+            continue
+        seen.add(parent_data)
+        passed, inside = _match(remaining, hunks)  # lines outside this parent's changes pass as usual
+        guesses = guess_parent_lines(parent_data, data, _regions(hunks),
+                                     (line for first, count, _ in inside for line in range(first, first + count)))
+        remaining = []
+        for first, count, slot in inside:
+            for line in range(first, first + count):
+                match = guesses.get(line)
+                into = passed if match is not None else remaining
+                start = match if match is not None else line
+                last = into[-1] if into else None
+                # consecutive lines that land on consecutive lines travel as one range
+                if last is not None and last[0] + last[1] == start and last[2] + last[1] == slot + line - first:
+                    last[1] += 1
+                else:
+                    into.append([start, 1, slot + line - first])
+        if passed:
+            pending.setdefault(parent, {}).setdefault(source, []).extend(passed)
+    return remaining
+
+
+def _regions(hunks: list[Any]) -> list[tuple[int, int, int, int]]:
+    """The hunks as (start, lines) in the new version then in the old, 0-based (an empty side's start is
+    the line before which it sits)."""
+    return [(hunk.new_start - 1 if hunk.new_lines else hunk.new_start, hunk.new_lines,
+             hunk.old_start - 1 if hunk.old_lines else hunk.old_start, hunk.old_lines) for hunk in hunks]
+
+
+def _match(entries: Entries, hunks: list[Any]) -> tuple[Entries, Entries]:
     """Split ranges into (passed to the parent, in the parent's line numbers; kept by this commit)."""
     starts: list[int] = []  # the hunks' new lines [start, end), old start and old lines, 0-based
     ends: list[int] = []
@@ -277,14 +323,8 @@ def _match(entries: Entries, hunks: list[Any], ignored: bool) -> tuple[Entries, 
         line = first
         while line < end:
             if position < spans and starts[position] <= line:
-                new_start, new_end = starts[position], ends[position]
-                stop = min(end, new_end)
-                if ignored:  # git's fallback: the changed line at the same place in the parent's version
-                    shared = min(stop, new_start + old_counts[position])
-                    if line < shared:
-                        passed.append([old_starts[position] + line - new_start, shared - line, slot + line - first])
-                        line = shared
-                if line < stop:
+                stop = min(end, ends[position])
+                if line < stop:  # (a deletion's empty span keeps nothing)
                     kept.append([line, stop - line, slot + line - first])
                 line = max(line, stop)
                 position += 1

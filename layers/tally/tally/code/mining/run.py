@@ -39,6 +39,7 @@ from tally.code.mining.repository import (
 VERSION = 1
 PHASES = ("scan", "history", "ownership", "export")
 IGNORE_REVS = ".git-blame-ignore-revs"
+IGNORE_RULE = "git-fuzzy-matching"  # how ignored commits pass lines on (tally.code.mining.ignored)
 SMALL_HISTORY = 200  # commits per extra process, at least
 # files per extra process, at least: each extra process walks the whole history again with cold caches
 # (measured: 64 files a process cost ~50 % more ownership CPU than one process on 150-500 files, for no wall gain)
@@ -286,7 +287,10 @@ class _Step:
         return frozenset(revs)
 
     def _ignore_hash(self, head: str) -> str:
-        return hashlib.sha256("\n".join(sorted(self._ignore_revs(head))).encode()).hexdigest()
+        revs = sorted(self._ignore_revs(head))
+        # the rule's name joins the list, so blame cached under the earlier rule (same place in the
+        # region only) is redone; a repository ignoring nothing keeps its cache
+        return hashlib.sha256("\n".join([IGNORE_RULE, *revs] if revs else []).encode()).hexdigest()
 
     def _head_files(self, head: str) -> tuple[list[exports.HeadFile], int]:
         """Files at HEAD (sizes, text lines), once per step; a blob's figures come from the cache when known."""
