@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -468,25 +469,35 @@ def goal_props(sources: StatsSources, site_id: str, site_tz: str, days: DateRang
     offset = decode_cursor(cursor, asked, days)
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
     settled = sources.settled(site_id, plan, days.end_ms)
-    answer = answer_key("breakdown", asked, days.first.isoformat(), days.last.isoformat(), days.tz)
-    kept = _kept_rows(settled, answer, offset, limit) if settled is not None else None
-    if kept is not None:
-        page, total = kept
-    else:
+
+    def rows() -> list[BreakdownRow]:
         values = _goal_prop_values(sources, site_id, site_tz, goal, key, plan, settled=settled is not None)
         visitors = _metrics(sources, site_id, site_tz, days).visitors
-        rows = sorted((BreakdownRow(value=value, visitors=stats.visitors.estimate(), events=stats.events,
+        return sorted((BreakdownRow(value=value, visitors=stats.visitors.estimate(), events=stats.events,
                                     conversion_rate=_rate(stats.visitors.estimate(), visitors))
                        for value, stats in values.items()), key=_sort_key)
-        if settled is not None:
-            settled.put(answer, [
-                {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
-                for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
-        page, total = rows[offset:offset + limit], len(rows)
+
+    answer = answer_key("breakdown", asked, days.first.isoformat(), days.last.isoformat(), days.tz)
+    page, total = _page_of(settled, answer, offset, limit, rows)
     more = offset + limit < total
     return Breakdown(site_id=site_id, range=_range_out(days), property=name, goal=goal, results=page,
                      next_cursor=encode_cursor(offset + limit, asked, days) if more else None,
                      **_state(sources, site_id))
+
+
+def _page_of(settled: SettledRange | None, key: str, offset: int, limit: int,
+             compute: Callable[[], list[BreakdownRow]]) -> tuple[list[BreakdownRow], int]:
+    """Rows [offset, offset + limit) and the row count: a settled range's kept rows, else computed (and
+    kept when the range is settled)."""
+    kept = _kept_rows(settled, key, offset, limit) if settled is not None else None
+    if kept is not None:
+        return kept
+    rows = compute()
+    if settled is not None:
+        settled.put(key, [
+            {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
+            for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
+    return rows[offset:offset + limit], len(rows)
 
 
 def _rate(converters: int, visitors: int) -> float:
@@ -505,16 +516,8 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
     settled = sources.settled(site_id, plan, days.end_ms)
     key = answer_key("breakdown", name, days.first.isoformat(), days.last.isoformat(), days.tz)
-    kept = _kept_rows(settled, key, offset, limit) if settled is not None else None
-    if kept is not None:
-        page, total = kept
-    else:
-        rows = _computed_rows(sources, site_id, site_tz, name, plan, settled=settled is not None)
-        if settled is not None:
-            settled.put(key, [
-                {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
-                for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
-        page, total = rows[offset:offset + limit], len(rows)
+    page, total = _page_of(settled, key, offset, limit,
+                           lambda: _computed_rows(sources, site_id, site_tz, name, plan, settled=settled is not None))
     more = offset + limit < total
     return Breakdown(site_id=site_id, range=_range_out(days), property=name, results=page,
                      next_cursor=encode_cursor(offset + limit, name, days) if more else None,
