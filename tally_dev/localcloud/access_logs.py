@@ -3,8 +3,10 @@
 The local API Gateway writes one line per request in the template's `AccessLogSettings.Format`
 (`$context.*` variables filled in, `-` for a variable with no value) to the log group the settings
 name. A `CloudWatchLogs` event of a function subscribes it to that group: a poller delivers the lines
-that match its filter pattern in batches, as a real `awslogs` event (base64 gzip JSON), with CloudWatch
-Logs' asynchronous-invocation retries (two) before a batch is dropped. Like the stream and queue
+that match its filter pattern in batches, as a real `awslogs` event (base64 gzip JSON), invoked
+asynchronously as CloudWatch Logs does: retried as the function's EventInvokeConfig says (two retries
+by default), then handed to `give_up`, which sends Lambda's invocation record to the function's
+OnFailure destination when it has one (else the batch is dropped, as Lambda drops it). Like the stream and queue
 pollers, it pauses, holds, settles and takes injected faults (`cloud.delivery`).
 """
 
@@ -22,10 +24,10 @@ from typing import Any
 
 from tally_dev.localcloud.event_sources import LogSubscription
 from tally_dev.localcloud.pollers import Poll, Poller
+from tally_dev.localcloud.runner import Invocation
 
 #: Lines per delivered batch (CloudWatch Logs sends up to about 1 MB per invocation).
 BATCH_LINES = 500
-ASYNC_RETRIES = 2
 _VARIABLE = re.compile(r"\$context\.[A-Za-z0-9_.]+")
 _CONDITION = re.compile(r'^\$\.([A-Za-z0-9_]+)\s*(=|!=)\s*"([^"]*)"$')
 
@@ -133,14 +135,15 @@ class LogSubscriptionPoller(Poller):
     """Delivers a log group's matching lines to the subscribed function, in order, in batches."""
 
     def __init__(self, source: LogSubscription, *, group: LogGroup,
-                 deliver: Callable[[LogSubscription, dict[str, Any], list[tuple[str, int, str]]], bool | None],
-                 stopping: threading.Event, accelerate: float = 1.0, log: Callable[[str], None] | None = None) -> None:
+                 deliver: Callable[[LogSubscription, dict[str, Any], list[tuple[str, int, str]]], Invocation | None],
+                 give_up: Callable[[LogSubscription, dict[str, Any], Invocation, int], None],
+                 stopping: threading.Event, accelerate: float = 1.0) -> None:
         super().__init__(stopping=stopping, accelerate=accelerate)
         self.name = f"logs-{source.key}"
         self.source = source
         self.group = group
         self._deliver = deliver
-        self._log = log
+        self._give_up = give_up
         self._reader = group.subscribe()
         self._offset = 0
 
@@ -151,16 +154,15 @@ class LogSubscriptionPoller(Poller):
         wanted = [line for line in lines if matches(self.source.filter_pattern, line[2])]
         if wanted:
             event = awslogs_event(self.group, f"{self.source.function}{self.source.name}", wanted)
-            for attempt in range(ASYNC_RETRIES + 1):
-                done = self._deliver(self.source, event, wanted)
-                if done is None:  # stopping
+            retries = self.source.async_retries
+            for attempt in range(retries + 1):
+                invocation = self._deliver(self.source, event, wanted)
+                if invocation is None:  # stopping
                     return Poll.IDLE
-                if done:
+                if invocation.ok:
                     break
-                if attempt == ASYNC_RETRIES:
-                    if self._log is not None:
-                        self._log(f"logs {self.source.key}: {len(wanted)} line(s) dropped after "
-                                  f"{ASYNC_RETRIES} retries")
+                if attempt == retries:
+                    self._give_up(self.source, event, invocation, attempt + 1)
                 elif self.stopping.wait(self.retry_delay_s(attempt + 1)):
                     return Poll.IDLE
         self._offset += len(lines)

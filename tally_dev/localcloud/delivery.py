@@ -41,7 +41,7 @@ from tally_dev.localcloud.event_sources import (
 from tally_dev.localcloud.faults import Faults, Injection, RecordMatch
 from tally_dev.localcloud.pollers import Poller
 from tally_dev.localcloud.queues import QueuePoller
-from tally_dev.localcloud.records import sequence_number, stream_failure_record
+from tally_dev.localcloud.records import async_failure_record, sequence_number, stream_failure_record
 from tally_dev.localcloud.resources import Provisioned, Queue
 from tally_dev.localcloud.runner import FunctionRunner, Invocation, RunnerStopped
 from tally_dev.localcloud.schedules import Scheduler, VirtualClock
@@ -137,8 +137,8 @@ class Delivery:
             if subscription.enabled:
                 group = self.log_groups[subscription.log_group.logical_id or str(subscription.log_group.arn)]
                 found.append(LogSubscriptionPoller(subscription, group=group, deliver=self._deliver_logs,
-                                                   stopping=self._stopping, accelerate=self.accelerate,
-                                                   log=self._log))
+                                                   give_up=self._give_up_logs, stopping=self._stopping,
+                                                   accelerate=self.accelerate))
         return found
 
     def runner_pool_size(self, source: QueueSource) -> int:
@@ -323,13 +323,27 @@ class Delivery:
         return delivered.answer if delivered is not None else None
 
     def _deliver_logs(self, source: LogSubscription, event: dict[str, Any],
-                      lines: list[tuple[str, int, str]]) -> bool | None:
+                      lines: list[tuple[str, int, str]]) -> Invocation | None:
         records = [{"id": i, "timestamp": t, "message": m} for i, t, m in lines]
         ids = [i for i, _, _ in lines]
         delivered = self._invoke(source.key, source.function, "logs", event, records, ids,
                                  lambda inv: Answer("ok" if inv.ok else "error", request_id=inv.request_id,
                                                     error_type=(inv.error or {}).get("errorType")))
-        return None if delivered is None else delivered.answer.kind == "ok"
+        return None if delivered is None else delivered.invocation
+
+    def _give_up_logs(self, source: LogSubscription, event: dict[str, Any], last: Invocation, attempts: int) -> None:
+        """A log batch whose every asynchronous attempt failed: its invocation record goes to the function's
+        OnFailure queue (`dead_letters` keeps it too); without one it is dropped, as Lambda drops it."""
+        record = async_failure_record(event, function_name=f"{self.stack}-{source.function}",
+                                      request_id=last.request_id, invoke_count=attempts, error=last.error)
+        queue = self._queue(source.on_failure) if source.on_failure is not None else None
+        if queue is not None and self._destinations is not None:
+            self._destinations.send_message(QueueUrl=queue.url, MessageBody=json.dumps(record))
+        with self._lock:
+            self._discarded.append(DiscardedBatch(source.key, queue.url if queue is not None else None, record))
+        if self._log is not None:
+            where = queue.name if queue is not None else "nowhere (dropped: no SQS OnFailure destination)"
+            self._log(f"logs {source.key}: a batch failed {attempts} attempt(s), sent to {where}")
 
     def _deliver_schedule(self, source: ScheduleSource, payload: Any) -> Invocation | None:
         delivered = self._invoke(source.key, source.function, "schedule", payload, [payload], (),

@@ -109,6 +109,8 @@ class LogSubscription:
     log_group: Target  # the log group (logical id) or a literal name
     filter_pattern: str = ""
     enabled: bool = True
+    async_retries: int = ASYNC_RETRIES  # CloudWatch Logs invokes asynchronously: the function's EventInvokeConfig
+    on_failure: Target | None = None  # its DestinationConfig.OnFailure (an SQS queue), if any
 
     @property
     def key(self) -> str:
@@ -187,6 +189,8 @@ def event_sources(specs: dict[str, FunctionSpec], template: dict[str, Any]) -> E
         invoke_config = resource.get("Properties", {}).get("EventInvokeConfig") or \
             template.get("Globals", {}).get("Function", {}).get("EventInvokeConfig") or {}
         async_retries = int(invoke_config.get("MaximumRetryAttempts", ASYNC_RETRIES))
+        async_failure = (invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}
+        on_failure = Target.parse(async_failure["Destination"]) if async_failure.get("Type") == "SQS" else None
         for name, event in spec.events.items():
             kind = event.get("Type")
             props = event.get("Properties", {})
@@ -199,7 +203,8 @@ def event_sources(specs: dict[str, FunctionSpec], template: dict[str, Any]) -> E
             elif kind == "CloudWatchLogs":
                 found.log_subscriptions.append(LogSubscription(
                     function=spec.logical_id, name=name, log_group=Target.parse(props["LogGroupName"]),
-                    filter_pattern=str(props.get("FilterPattern", ""))))
+                    filter_pattern=str(props.get("FilterPattern", "")), enabled=_enabled(props),
+                    async_retries=async_retries, on_failure=on_failure))
             elif kind not in ("HttpApi", "Api"):
                 found.unsupported.append(f"{spec.logical_id}.{name} ({kind})")
     return found

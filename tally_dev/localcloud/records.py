@@ -9,6 +9,8 @@ Powertools' parser models without a running cloud:
   lower-case message attribute fields, `eventSourceARN`);
 - `stream_failure_record`: the invocation record an exhausted or expired stream batch sends to the
   OnFailure destination (`DDBStreamBatchInfo` points at the records, it does not hold them);
+- `async_failure_record`: the invocation record an asynchronous invocation that failed every attempt
+  sends to the function's OnFailure destination (it holds the event, `requestPayload`);
 - `eventbridge_scheduled_event` and `scheduler_input`: what a `Schedule` rule and a `ScheduleV2`
   schedule send.
 """
@@ -102,6 +104,21 @@ def _iso_seconds(moment: datetime) -> str:
 
 def _iso_millis(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def async_failure_record(payload: Any, *, function_name: str, request_id: str, invoke_count: int,
+                         error: Mapping[str, Any] | None, now: datetime | None = None) -> dict[str, Any]:
+    """The invocation record Lambda sends to an asynchronous invocation's OnFailure destination once its
+    retries are exhausted: the request's payload and the last attempt's error."""
+    return {
+        "version": "1.0",
+        "timestamp": _iso_millis(now or datetime.now(UTC)),
+        "requestContext": {"requestId": request_id, "functionArn": f"{function_arn(function_name)}:$LATEST",
+                           "condition": "RetriesExhausted", "approximateInvokeCount": invoke_count},
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": dict(error or {}),
+    }
 
 
 def stream_failure_record(records: Sequence[Mapping[str, Any]], *, shard_id: str, stream_arn: str,

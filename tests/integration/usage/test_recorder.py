@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 
+from tally.ops.kinds import PLATFORM_ORG, OpsKind
+from tally.ops.wiring import failure_ledger
 from tally.usage.keys import request_pk
+from tally.usage.recorder import UsageRecorder
 from tests.integration.usage.usage_helpers import DAY_MS, T0, deliver, line, me
 
 MINUTE_MS = 60_000
@@ -99,3 +104,23 @@ class _FrozenAt:
         from datetime import datetime
 
         return getattr(datetime, name)
+
+
+def test_a_batch_that_cannot_be_recorded_is_raised_for_lambdas_retries_and_counted_once_in_the_ledger(aws,
+                                                                                                     monkeypatch):
+    def broken(self: UsageRecorder, records: Any) -> Any:
+        raise RuntimeError("usage table unavailable")
+
+    def usage_failures() -> int:
+        now = datetime.now(UTC)
+        return failure_ledger().count(PLATFORM_ORG, now - timedelta(hours=1),
+                                      now + timedelta(minutes=1)).by_kind[OpsKind.usage]
+
+    monkeypatch.setattr(UsageRecorder, "record", broken)
+    before = usage_failures()
+    batch = [line(user="demo-broken", at_ms=T0 + n) for n in range(3)]
+    for _ in range(3):  # the first attempt and Lambda's two retries: one failure, not three
+        with pytest.raises(RuntimeError, match="usage table unavailable"):
+            deliver(batch)
+
+    assert usage_failures() == before + 1

@@ -1,13 +1,16 @@
-"""Tally's own template.yaml: the raw-event stream reaches the aggregator, and discarded batches its DLQ."""
+"""Tally's own template.yaml: the raw-event stream reaches the aggregator, and discarded batches its DLQ; an
+access-log batch the usage recorder keeps failing reaches the recorder's DLQ whole."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import (
+    CloudWatchLogsModel,
     DynamoDBStreamLambdaOnFailureDestinationModel,
     DynamoDBStreamModel,
 )
@@ -79,3 +82,41 @@ def test_a_batch_the_aggregator_keeps_failing_lands_in_the_aggregation_dlq_as_th
     failed = FailedBatch.from_message(body)
     assert (failed.stream_arn, failed.first_sequence, failed.last_sequence, failed.size) == (
         tally.provisioned.streams["EventsTable"], sequence, sequence, 1)
+
+
+def access_log_line(user: str) -> str:
+    return json.dumps({"requestId": uuid.uuid4().hex[:16], "time": str(int(time.time() * 1000)),
+                       "routeKey": "GET /api/v1/sites", "status": "200", "latency": "9", "integrationError": "-",
+                       "authenticated": "true", "user": user, "org": "demo", "session": f"sid-{user}", "key": "-",
+                       "client": "-", "country": "-"})
+
+
+def log_lines(awslogs_event: dict) -> list[str]:
+    return [e.message for e in CloudWatchLogsModel.model_validate(awslogs_event).awslogs.decoded_data.logEvents]
+
+
+def test_an_access_log_batch_the_recorder_keeps_failing_reaches_its_dlq_whole_and_replays_once(tally):
+    user = f"dlq-{uuid.uuid4().hex[:8]}"
+    tally.delivery.inject(function="UsageRecorderFunction", fail_on=lambda record: user in str(record.get("message")))
+    try:
+        tally.delivery.log_groups["HttpApiAccessLogs"].append(access_log_line(user))
+        tally.delivery.settle()
+    finally:
+        tally.delivery.clear_faults()
+
+    attempts = [d for d in tally.delivery.deliveries("UsageRecorderFunction", "logs")
+                if user in str(log_lines(d.event))]
+    assert len(attempts) == 1 + 2  # EventInvokeConfig.MaximumRetryAttempts
+    messages = tally.client("sqs").receive_message(QueueUrl=tally.queues["UsageRecorderDlq"],
+                                                   MaxNumberOfMessages=10)["Messages"]
+    records = [json.loads(m["Body"]) for m in messages]
+    [record] = [r for r in records if user in str(log_lines(r["requestPayload"]))]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responsePayload"]["errorType"] == "InjectedFunctionError"
+
+    # the record holds the batch: invoking the recorder with it records the request, and once only
+    assert tally.invoke("UsageRecorderFunction", record["requestPayload"]).result() == {"recorded": 1,
+                                                                                         "duplicates": 0}
+    assert tally.invoke("UsageRecorderFunction", record["requestPayload"]).result() == {"recorded": 0,
+                                                                                         "duplicates": 1}

@@ -65,3 +65,22 @@ def test_without_a_running_cloud_a_stream_arn_still_resolves_to_a_well_formed_ar
     arn = resolve({"Fn::GetAtt": "EventsTable.StreamArn"}, template, physical_names(template, "tally-local"))
 
     assert arn.startswith("arn:aws:dynamodb:us-east-1:123456789012:table/tally-local-EventsTable/stream/")
+
+
+def test_the_usage_recorders_log_subscription_retries_twice_then_goes_to_its_dlq():
+    template = load_template()
+
+    [subscription] = event_sources(functions(template), template).log_subscriptions
+
+    assert subscription.key == "UsageRecorderFunction.AccessLog"
+    assert subscription.log_group == Target(logical_id="HttpApiAccessLogs")
+    assert (subscription.async_retries, subscription.on_failure) == (2, Target(logical_id="UsageRecorderDlq"))
+
+
+def test_every_asynchronously_invoked_log_subscriber_has_an_on_failure_destination():
+    template = load_template()
+
+    subscriptions = event_sources(functions(template), template).log_subscriptions
+
+    assert subscriptions
+    assert all(s.on_failure is not None for s in subscriptions)

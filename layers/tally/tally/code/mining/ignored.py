@@ -45,6 +45,8 @@ def fingerprint(line: bytes) -> Fingerprint:
 
 def similarity(a: Fingerprint, b: Fingerprint) -> int:
     """Byte pairs the two lines share, repeats included."""
+    if a == b:  # common in a reformat (a reindented line): no need to go pair by pair
+        return sum(a.values())
     return sum(min(a[pair], b[pair]) for pair in a.keys() & b.keys())
 
 
@@ -155,22 +157,23 @@ def _fuzzy_matches(parent: _Lines, target: _Lines, start_a: int, length_a: int,
     second_result = [-1] * length_b
     certainty = [_NOT_CALCULATED] * length_b
     scores: dict[tuple[int, int], int] = {}  # (new line, parent line) -> similarity weighted by nearness
+    new_prints = [target[start_b + b] for b in range(length_b)]
+    old_prints = {a: parent[a] for a in range(start_a, start_a + length_a)}  # the same dicts: subtraction shows
 
     def closest(b: int) -> int:
         # the parent line at the same proportional place in the region (middle of the candidates)
         return (b * 2 + 1) * length_a // (length_b * 2) + start_a
 
     def best_match(low_a: int, count_a: int, b: int) -> None:
-        if certainty[b] != _NOT_CALCULATED:
-            return
         near = closest(b)
+        line = new_prints[b]
         best = second = 0
         best_at = second_at = low_a
         for a in range(max(near - reach_a, low_a), min(near + reach_a + 1, low_a + count_a)):
             score = scores.get((b, a))
             if score is None:
                 # nearness breaks ties between equally similar lines
-                score = scores[(b, a)] = similarity(target[start_b + b], parent[a]) * (1000 - abs(a - near))
+                score = scores[(b, a)] = similarity(line, old_prints[a]) * (1000 - abs(a - near))
             if score > best:
                 second, second_at = best, best_at
                 best, best_at = score, a
@@ -191,14 +194,15 @@ def _fuzzy_matches(parent: _Lines, target: _Lines, start_a: int, length_a: int,
         low_a, count_a, low_b, count_b = stack.pop()
         most_b, most = -1, -1
         for b in range(low_b, low_b + count_b):
-            best_match(low_a, count_a, b)
+            if certainty[b] == _NOT_CALCULATED:  # kept from an earlier round unless invalidated
+                best_match(low_a, count_a, b)
             if certainty[b] > most:
                 most, most_b = certainty[b], b
         if most_b == -1:
             continue  # nothing in this stretch matches
         most_a = result[most_b]
         # the matched text is used up: other lines cannot match it again
-        _subtract(parent[most_a], target[start_b + most_b])
+        _subtract(old_prints[most_a], new_prints[most_b])
         low_inv = max(most_b - reach_b, low_b)
         high_inv = min(most_b + reach_b + 1, low_b + count_b)
         for b in range(low_inv, high_inv):
