@@ -47,9 +47,9 @@ build: bootstrap  ## sam build (Docker-free: pure pip for arm64 wheels)
 bench: bootstrap build  ## measure the budgets of docs/design.md; writes bench/results.json
 	$(BIN)/python -m tests.bench
 
-invoke: bootstrap  ## make invoke FN=<LogicalId> EVENT=events/<file>.json
+invoke: bootstrap  ## make invoke FN=<LogicalId> EVENT=events/<file>.json: in the running `make dev`, else a cloud of its own (OWN=1: always)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
-	@$(BIN)/tally invoke $(FN) $(EVENT)
+	@$(BIN)/tally invoke $(FN) $(EVENT) $(if $(OWN),--own-cloud)
 
 openapi: bootstrap  ## regenerate the committed OpenAPI document from the code
 	$(BIN)/tally openapi --write

@@ -3,7 +3,9 @@
     tally dev [--port 3000] [--no-schedules] [--accelerate N] [--verbose]
                                                   the local cloud with demo data, until Ctrl-C
     tally token --org ORG --role ROLE [--user U]  a bearer token for the local cloud
-    tally invoke LOGICAL_ID EVENT_FILE            one function, one event (`make invoke`)
+    tally invoke LOGICAL_ID EVENT_FILE [--own-cloud]
+                                                  one function, one event (`make invoke`): in the running
+                                                  `tally dev` of this checkout, else in a cloud of its own
     tally openapi [--write | --check]             generate / check the committed OpenAPI document
     tally mine PATH_OR_URL --out DIR [--branch B] the code-analytics JSON files of a repository
 """
@@ -11,7 +13,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -57,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     invoke = commands.add_parser("invoke", help="invoke one function of the template with an event file")
     invoke.add_argument("logical_id", metavar="LOGICAL_ID")
     invoke.add_argument("event_file", metavar="EVENT_FILE", type=Path)
-    invoke.add_argument("--no-demo", action="store_true", help="start from empty tables")
+    invoke.add_argument("--own-cloud", action="store_true",
+                        help="start a local cloud of its own (with the demo data) even when `make dev` runs")
+    invoke.add_argument("--no-demo", action="store_true", help="a cloud of its own with empty tables")
     invoke.set_defaults(run=_invoke)
 
     openapi = commands.add_parser("openapi", help="generate or check the committed OpenAPI document")
@@ -87,6 +93,7 @@ def _dev(args: argparse.Namespace) -> int:
     progress = Progress()
     log: TextIO | None = None if args.verbose else log_path(args.port).open("w", buffering=1)
     stopping = threading.Event()
+    running = contextlib.ExitStack()  # the Invoke API and the state file `make invoke` finds it by
 
     def access_log(line: str) -> None:
         print(line, file=log or sys.stderr, flush=True)
@@ -96,6 +103,7 @@ def _dev(args: argparse.Namespace) -> int:
         from tally_dev.demo_background import DemoContext, start_after_ready
 
         demo = load_demo_data(cloud)
+        _open_to_make_invoke(cloud, running)
         if args.demo_days > 0:
             _load_demo_history(cloud, demo, args.demo_days, progress)
         if args.schedules:
@@ -103,6 +111,10 @@ def _dev(args: argparse.Namespace) -> int:
         cloud.warm_up()
         progress.done()
         _announce(cloud, demo, log)
+        if demo.objects is not None:
+            from tally_dev.demo_objects import queue_demo_export
+
+            queue_demo_export(cloud, demo.objects)  # now that the month is in: the export has it
         # ready: the demo's extras (tally_dev/demo_background.py) run from here on, in the background
         start_after_ready(DemoContext(cloud, demo, say=access_log, stopping=stopping))
 
@@ -120,9 +132,22 @@ def _dev(args: argparse.Namespace) -> int:
         progress.say(str(error))
         return 1
     finally:
+        running.close()
         if log is not None:
             log.close()
     return 0
+
+
+def _open_to_make_invoke(cloud: LocalCloud, running: contextlib.ExitStack) -> None:
+    """Serve Lambda's Invoke API on loopback and write the state file `make invoke` looks for."""
+    from tally_dev.dev_state import DevState, announced
+    from tally_dev.localcloud.invoke_api import InvokeApi
+    from tally_dev.template import ROOT
+
+    api = InvokeApi(cloud.invoke).start()  # loopback only, whatever --host says: it runs any function
+    running.callback(api.stop)
+    running.enter_context(announced(DevState(pid=os.getpid(), root=str(ROOT), url=cloud.url,
+                                             endpoint=cloud.endpoint, invoke_url=api.url), cloud.port))
 
 
 def _load_demo_history(cloud: LocalCloud, demo: DemoData, days: int, progress: Progress) -> None:
@@ -132,7 +157,7 @@ def _load_demo_history(cloud: LocalCloud, demo: DemoData, days: int, progress: P
 
     progress.step(f"Importing {days} days of demo traffic through the import API ...")
     admins = {org: demo.token(org, "org_admin") for org in ("demo", "rival")}
-    imported = load_demo_traffic(cloud.url, admins, days=days)
+    imported = load_demo_traffic(cloud.url, admins, days=days, sites_exist=demo.objects is not None)
     total = sum(imported.values())
     progress.step(f"Imported {total} events; waiting for the aggregator to mark their hours ...")
     assert cloud.delivery is not None
@@ -153,6 +178,7 @@ def _announce(cloud: LocalCloud, demo: DemoData, log: TextIO | None) -> None:
         "             (add a website and get its snippet, signed in as the demo org's admin)",
         f"  API:       {cloud.url}/api/v1/ops/failures?since=24h",
         f"  DynamoDB:  {cloud.endpoint} (tables: {', '.join(sorted(cloud.tables.values()))})",
+        "  Invoke:    make invoke FN=StatsFunction EVENT=events/stats.json  (runs in this cloud, on its demo data)",
         "",
         "Try it:",
         f"  curl -s -H 'Authorization: Bearer {viewer}' '{cloud.url}/api/v1/ops/failures?since=24h'",
@@ -184,8 +210,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from tally_dev.demo import load_demo_data
-    from tally_dev.localcloud import LocalCloud
+    from tally_dev.dev_state import running
     from tally_dev.template import functions
 
     known = sorted(functions())
@@ -197,22 +222,76 @@ def _invoke(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"cannot read the event {args.event_file}: {error}", file=sys.stderr)
         return 2
-    print(f"tally invoke: {args.logical_id} runs in a local cloud of its own (fresh tables"
-          f"{'' if args.no_demo else ' with the demo organisations, users and keys'}), not in a running `make dev`",
-          file=sys.stderr)
-    with LocalCloud(http=False) as cloud:
-        if not args.no_demo:
-            load_demo_data(cloud)
-        invocation = cloud.invoke(args.logical_id, event)
-    result = invocation.result()
+    dev = None if args.own_cloud or args.no_demo else next(iter(running()), None)
+    answer: tuple[object, bool] | None = None
+    if dev is not None:
+        print(f"tally invoke: {args.logical_id} runs in the running `make dev` at {dev.url} (pid {dev.pid}), "
+              f"on its tables and demo data", file=sys.stderr)
+        answer = _invoke_running(dev.invoke_url, args.logical_id, event)
+        if answer is None:
+            print(f"tally invoke: `make dev` (pid {dev.pid}) does not answer; starting a cloud of its own instead",
+                  file=sys.stderr)
+    if answer is None:
+        why = "--own-cloud" if args.own_cloud or args.no_demo else "no `make dev` runs from this checkout"
+        print(f"tally invoke: {args.logical_id} runs in a local cloud of its own ({why}): started now with "
+              f"{'empty tables' if args.no_demo else 'the demo data (fixed ids: README, Demo ids)'}, "
+              "stopped afterwards", file=sys.stderr)
+        answer = _invoke_own_cloud(args.logical_id, event, demo=not args.no_demo)
+    result, ok = answer
     print(json.dumps(result, indent=2))
-    if not invocation.ok:
-        return 1
-    status = result.get("statusCode") if isinstance(result, dict) else None
-    if isinstance(status, int) and not 200 <= status < 300:
-        print(f"tally invoke: {args.logical_id} answered {status}", file=sys.stderr)
+    failure = verdict(result, ok)
+    if failure is not None:
+        print(f"tally invoke: {args.logical_id} {failure}", file=sys.stderr)
         return 1
     return 0
+
+
+def _invoke_running(invoke_url: str, logical_id: str, event: object) -> tuple[object, bool] | None:
+    """(answer, ok) from a running `tally dev`'s Invoke API; None when it cannot be reached."""
+    import httpx
+
+    from tally_dev.localcloud.invoke_api import INVOKE_PATH
+
+    try:
+        # no read timeout: the function's own timeout (up to 15 minutes) bounds the invocation
+        response = httpx.post(invoke_url + INVOKE_PATH.format(function=logical_id), json=event,
+                              timeout=httpx.Timeout(None, connect=5))
+    except httpx.TransportError:
+        return None
+    response.raise_for_status()
+    return response.json(), "X-Amz-Function-Error" not in response.headers
+
+
+def _invoke_own_cloud(logical_id: str, event: object, *, demo: bool) -> tuple[object, bool]:
+    from tally_dev.demo import load_demo_data
+    from tally_dev.localcloud import LocalCloud
+
+    with LocalCloud(http=False) as cloud:
+        if demo:
+            load_demo_data(cloud)
+        invocation = cloud.invoke(logical_id, event)
+    return invocation.result(), invocation.ok
+
+
+def verdict(result: object, ok: bool) -> str | None:
+    """Why an invocation's answer is a failure (`make invoke` exits 1), or None for a success: an error
+    raised, an HTTP status outside 2xx, failed records of a batch, a caller the authorizer refused."""
+    if not ok:
+        return "raised an error"
+    if not isinstance(result, dict):
+        return None
+    status = result.get("statusCode")
+    if isinstance(status, int) and not 200 <= status < 300:
+        return f"answered {status}"
+    failures = result.get("batchItemFailures")
+    if failures:
+        return f"reported {len(failures)} failed record(s) of the batch"
+    if result.get("isAuthorized") is False:
+        return "refused the request (isAuthorized: false)"
+    context = result.get("context")
+    if isinstance(context, dict) and context.get("authenticated") is False:
+        return f"did not authenticate the caller: {context.get('auth_message', '')}"
+    return None
 
 
 def _mine(args: argparse.Namespace) -> int:

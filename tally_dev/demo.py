@@ -1,4 +1,6 @@
-"""Demo data for the local cloud: two orgs with a user of every role, an API key each, some failures.
+"""Demo data for the local cloud: two orgs with a user of every role, an API key each, some failures,
+a site each, Tally's own repository as a codebase and an export: all under fixed ids
+(`tally_dev.demo_ids`), which the sample events in events/ address.
 
 `demo` and `rival` are two tenants so that cross-tenant behaviour always has a target. Tokens are
 local HS256 JWTs (`tally_dev.tokens`); API keys are stored only as hashes, through the same
@@ -16,15 +18,14 @@ from tally.ops.kinds import OpsKind
 from tally.ops.ledger import DynamoFailureLedger
 from tally.ops.recorder import record_failure
 from tally.platform.caller import Role
-from tally_dev.tokens import DEFAULT_TTL_S, default_user, issue_token
+from tally_dev.demo_ids import ORGS, SITES, api_key_id, user_id
+from tally_dev.demo_objects import DemoObjects, create_demo_objects
+from tally_dev.tokens import DEFAULT_TTL_S, issue_token
 
 if TYPE_CHECKING:
     from tally_dev.localcloud import LocalCloud
 
-ORGS = ("demo", "rival")
 ROLES = (Role.viewer, Role.org_admin, Role.super_admin)
-#: The platform staff member: one person, holding super_admin in whichever org they act in.
-PLATFORM_USER = "platform-staff"
 
 #: A few recorded failures per org (kind, operation, message): different totals for each org.
 DEMO_FAILURES: dict[str, list[tuple[OpsKind, str, str]]] = {
@@ -50,6 +51,7 @@ class DemoData:
     users: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, role) -> user id
     api_keys: dict[str, str] = field(default_factory=dict)  # org -> tly_ key (shown once)
     failures: dict[str, int] = field(default_factory=dict)  # org -> failures recorded now
+    objects: DemoObjects | None = None  # the sites, codebase and export (fixed ids)
 
     def token(self, org: str, role: str | Role) -> str:
         return self.tokens[(org, Role(role).value)]
@@ -63,11 +65,17 @@ class DemoData:
                 if token_org == org:
                     lines.append(f"  {role:<12} ({self.users[(org, role)]}): {token}")
             lines.append(f"  {'API key':<12} (org_admin): {self.api_keys[org]}")
+            for site in SITES:
+                if site.org == org:
+                    lines.append(f"  {'site':<12} {site.domain}: {site.site_id}")
+        if self.objects is not None:
+            lines.append(f"codebase {self.objects.codebase_id} (demo), export {self.objects.export_id} "
+                         "(demo-viewer); every demo id: README, \"Demo ids\"")
         return lines
 
 
 def user_for(org: str, role: Role) -> str:
-    return PLATFORM_USER if role is Role.super_admin else default_user(org, role.value)
+    return user_id(org, role)
 
 
 def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> DemoData:
@@ -80,14 +88,15 @@ def load_demo_data(cloud: LocalCloud, *, ttl_s: int = 12 * DEFAULT_TTL_S) -> Dem
             user = user_for(org, role)
             demo.users[(org, role.value)] = user
             demo.tokens[(org, role.value)] = issue_token(org, role.value, user=user, ttl_s=ttl_s)
-        demo.api_keys[org] = issue_api_key(key_store, key_id=f"{org}-demo-key", org_id=org,
-                                           user_id=default_user(org, Role.org_admin.value),
+        demo.api_keys[org] = issue_api_key(key_store, key_id=api_key_id(org), org_id=org,
+                                           user_id=user_id(org, Role.org_admin),
                                            roles=[Role.org_admin.value], name="demo key")
         recorded = 0
         for i, (kind, operation, message) in enumerate(DEMO_FAILURES[org]):
             recorded += record_failure(kind, operation, message, org_id=org, failure_id=f"demo-{org}-{i}",
                                        ledger=ledger)
         demo.failures[org] = recorded
+    demo.objects = create_demo_objects(cloud)
     return demo
 
 

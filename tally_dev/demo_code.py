@@ -1,7 +1,8 @@
 """The demo's code analytics: Tally's own repository (this checkout, a local path, which only the
-local cloud accepts) registered for the `demo` org, its viewer made the codebase's admin, and a
-mining run started, all through the API once `tally dev` is ready (the miner works in the
-background; `/code` shows the run's progress, then the figures)."""
+local cloud accepts), registered for the `demo` org under its fixed id by `tally_dev.demo_objects`;
+once `tally dev` is ready, its viewer is made the codebase's admin and a mining run is started,
+through the API (the miner works in the background; `/code` shows the run's progress, then the
+figures)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,20 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from tally_dev.demo_ids import DEMO_CODEBASE_ID, DEMO_ORG
 from tally_dev.template import ROOT
 
 if TYPE_CHECKING:
     from tally_dev.demo_background import DemoContext
 
-ORG = "demo"
+ORG = DEMO_ORG
 
 
 def mine_demo_repository(ctx: DemoContext) -> None:
     admin = {"Authorization": f"Bearer {ctx.demo.token(ORG, 'org_admin')}"}
     viewer = ctx.demo.users[(ORG, "viewer")]
     with httpx.Client(base_url=ctx.cloud.url, timeout=30, headers=admin) as client:
-        created = client.post("/api/v1/codebases", json={"url": str(ROOT), "name": "tally"})
-        created.raise_for_status()
-        codebase_id = created.json()["codebase_id"]
+        codebase_id = DEMO_CODEBASE_ID
         client.put(f"/api/v1/codebases/{codebase_id}/admins/{viewer}").raise_for_status()
         run = client.post(f"/api/v1/codebases/{codebase_id}/mine")
         run.raise_for_status()

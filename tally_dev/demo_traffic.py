@@ -1,8 +1,9 @@
 """30 days of realistic demo traffic, loaded through the product's own import endpoint.
 
-`make dev` creates a site per demo org (over HTTP, as an org_admin) and sends its history as
-NDJSON to `POST /api/v1/sites/{site_id}/events/import` — the same path a customer's import takes —
-so the stream and the aggregator process it like any other traffic; `demo_seal` then seals it.
+`make dev` sends each demo site's history (the sites, with their fixed ids, come from
+`tally_dev.demo_objects`; elsewhere they are created over HTTP, as an org_admin) as NDJSON to
+`POST /api/v1/sites/{site_id}/events/import` — the same path a customer's import takes — so the stream
+and the aggregator process it like any other traffic; `demo_seal` then seals it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import json
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+
+from tally_dev.demo_ids import SITES, DemoSite
 
 #: More than a page (10 rows) of pages and of referrers, so the dashboard's "Load more" has work to do.
 PAGES = ["/", "/", "/", "/pricing", "/pricing", "/docs", "/docs/getting-started", "/docs/api", "/docs/tracker",
@@ -43,18 +45,6 @@ USER_AGENTS = [
 ]
 IMPORT_CHUNK = 1_000
 IMPORT_PARALLEL = 4
-
-
-@dataclass(frozen=True)
-class DemoSite:
-    org: str
-    domain: str
-    timezone: str
-    visits_per_day: int
-
-
-SITES = (DemoSite("demo", "demo.tally.test", "Europe/Berlin", 120),
-         DemoSite("rival", "rival.tally.test", "America/New_York", 40))
 
 
 def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iterator[dict[str, Any]]:
@@ -95,8 +85,9 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
 
 
 def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int = 30,
-                      now: datetime | None = None) -> dict[str, int]:
-    """Create each demo site and import its history; returns events accepted per domain.
+                      now: datetime | None = None, sites_exist: bool = False) -> dict[str, int]:
+    """Create each demo site (`sites_exist`: they were, under their fixed ids) and import its history;
+    returns events accepted per domain.
 
     The history goes in chunks, IMPORT_PARALLEL at a time: the import function's pool has that
     many workers, so parsing in the functions overlaps with moto storing."""
@@ -105,7 +96,7 @@ def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int =
         requests = []
         for site in SITES:
             headers = {"Authorization": f"Bearer {admin_tokens[site.org]}"}
-            site_id = ensure_site(client, site, headers)
+            site_id = site.site_id if sites_exist else ensure_site(client, site, headers)
             lines = list(history(site, days=days, now=now))
             requests += [(site.domain, site_id, headers, lines[start:start + IMPORT_CHUNK])
                          for start in range(0, len(lines), IMPORT_CHUNK)]

@@ -18,7 +18,7 @@ import jwt
 import pytest
 
 from tally_dev.template import ROOT
-from tally_dev.tokens import LOCAL_JWT_SECRET, jwt_parameters
+from tally_dev.tokens import LOCAL_JWT_SECRET, issue_token, jwt_parameters
 
 TALLY = [sys.executable, "-m", "tally_dev.cli"]
 BOUND_S = 120
@@ -80,10 +80,15 @@ def test_tally_token_prints_a_local_jwt_for_the_org_and_role():
     assert claims["sid"]
 
 
-def test_make_invoke_runs_one_function_with_a_sample_event():
+def no_running_dev(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `tally` command that sees no `make dev` (a developer's may be running)."""
+    return {**os.environ, "TALLY_DEV_STATE_DIR": str(tmp_path)}
+
+
+def test_make_invoke_runs_one_function_with_a_sample_event(tmp_path):
     result = subprocess.run(["make", "--no-print-directory", "invoke", "FN=OpsFailuresFunction",
                              "EVENT=events/ops_failures.json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=BOUND_S)
+                            cwd=ROOT, capture_output=True, text=True, timeout=BOUND_S, env=no_running_dev(tmp_path))
 
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -100,11 +105,50 @@ def test_make_invoke_says_it_runs_its_own_cloud_and_fails_on_a_non_2xx_answer(tm
     path.write_text(json.dumps(event))
 
     result = subprocess.run([*TALLY, "invoke", "KeysFunction", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=BOUND_S)
+                            cwd=ROOT, capture_output=True, text=True, timeout=BOUND_S, env=no_running_dev(tmp_path))
 
     assert result.returncode == 1
     assert json.loads(result.stdout)["statusCode"] == 403
     assert "a local cloud of its own" in result.stderr and "answered 403" in result.stderr
+    assert "no `make dev` runs from this checkout" in result.stderr
+
+
+@pytest.mark.slow
+def test_make_invoke_runs_in_the_running_make_dev_whose_state_file_goes_when_it_stops(tmp_path):
+    env = no_running_dev(tmp_path)
+    port = free_port()
+    dev = subprocess.Popen([*TALLY, "dev", "--port", str(port), "--demo-days", "0", "--no-schedules"], cwd=ROOT,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        Lines(dev.stdout).until("Press Ctrl-C")
+        state = tmp_path / f"tally-dev-{port}.state.json"
+        assert json.loads(state.read_text())["pid"] == dev.pid
+
+        def invoke() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["make", "--no-print-directory", "invoke", "FN=SitesFunction",
+                                   "EVENT=events/sites.json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=BOUND_S)
+
+        first, second = invoke(), invoke()
+
+        assert first.returncode == 0, first.stderr
+        assert f"runs in the running `make dev` at http://127.0.0.1:{port} (pid {dev.pid})" in first.stderr
+        assert json.loads(first.stdout)["statusCode"] == 201
+        # the same cloud both times: the sample's site is there now, so the second add is refused
+        assert second.returncode != 0  # make exits 2 when `tally invoke` exits 1
+        assert json.loads(second.stdout)["statusCode"] == 409 and "answered 409" in second.stderr
+        admin = issue_token("demo", "org_admin")
+        sites = httpx.get(f"http://127.0.0.1:{port}/api/v1/sites", headers={"Authorization": f"Bearer {admin}"},
+                          timeout=30).json()["sites"]
+        assert {"demo.tally.test", "example.com"} <= {site["domain"] for site in sites}
+
+        dev.send_signal(signal.SIGINT)
+        assert dev.wait(timeout=BOUND_S) == 0
+        assert not state.exists()
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+            dev.wait()
 
 
 def test_tally_invoke_reports_an_unknown_function():
@@ -116,11 +160,11 @@ def test_tally_invoke_reports_an_unknown_function():
 
 
 @pytest.mark.slow
-def test_tally_dev_serves_until_ctrl_c_and_a_second_one_says_the_port_is_taken():
+def test_tally_dev_serves_until_ctrl_c_and_a_second_one_says_the_port_is_taken(tmp_path):
     port = free_port()
     # a day of demo traffic: `tally dev` announces itself once the sealer has worked through it
     dev = subprocess.Popen([*TALLY, "dev", "--port", str(port), "--demo-days", "1"], cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True)
+                           stderr=subprocess.DEVNULL, text=True, env=no_running_dev(tmp_path))
     try:
         output = "".join(Lines(dev.stdout).until("Press Ctrl-C", bound_s=3 * BOUND_S))
         assert f"http://127.0.0.1:{port}" in output

@@ -8,6 +8,7 @@ holds nothing. A grant names a user id of the identity provider's form (`USER_ID
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tally.code import urls
@@ -26,7 +27,9 @@ NO_GRANT = "The user holds no codebase-admin role on this codebase."
 
 
 def register(store: DynamoCodeStore, caller: Caller, request: CodebaseCreate, *, allow_local: bool,
-             resolver: Resolver | None = None, now: datetime | None = None) -> Codebase:
+             resolver: Resolver | None = None, now: datetime | None = None,
+             id_at: Callable[[int], str] = new_id) -> Codebase:
+    """`id_at(now_ms)` makes the codebase's id (random; the demo passes fixed ones)."""
     caller.require(Role.org_admin)
     location = parse_location(request.url.strip(), allow_local=allow_local)
     if not location.is_local:
@@ -34,7 +37,7 @@ def register(store: DynamoCodeStore, caller: Caller, request: CodebaseCreate, *,
     if store.count(caller.org_id) >= MAX_CODEBASES_PER_ORG:
         raise Conflict(f"an organisation registers at most {MAX_CODEBASES_PER_ORG} codebases")
     at = _ms(now or datetime.now(UTC))
-    codebase = Codebase(codebase_id=new_id(int(at.timestamp() * 1000)), org_id=caller.org_id,
+    codebase = Codebase(codebase_id=id_at(int(at.timestamp() * 1000)), org_id=caller.org_id,
                         name=request.name or default_name(location.url), url=location.url,
                         default_branch=request.default_branch, created_at=at, admins=[])
     store.create(codebase)

@@ -54,16 +54,23 @@ class ExportOut(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-def new_export(caller: Caller, site: Site, days: DateRange, now_ms: int, keep_days: int) -> Export:
-    return Export(export_id="exp_" + secrets.token_hex(10), org_id=caller.org_id, user_id=caller.user_id,
+def new_export_id() -> str:
+    return "exp_" + secrets.token_hex(10)
+
+
+def new_export(caller: Caller, site: Site, days: DateRange, now_ms: int, keep_days: int,
+               export_id: str | None = None) -> Export:
+    """A pending export; `export_id` is random unless given (the demo's is fixed)."""
+    return Export(export_id=export_id or new_export_id(), org_id=caller.org_id, user_id=caller.user_id,
                   site_id=site.site_id, domain=site.domain, first=days.first, last=days.last, tz=days.tz,
                   status=ExportStatus.pending, created_at_ms=now_ms,
                   expires_at_s=now_ms // 1000 + keep_days * 86_400, next_day=days.first)
 
 
 def request_export(caller: Caller, site: Site, days: DateRange, *, store: ExportStore, queue: Queue,
-                   activity: DynamoActivity, request_id: str, now_ms: int, keep_days: int) -> ExportAccepted:
-    export = new_export(caller, site, days, now_ms, keep_days)
+                   activity: DynamoActivity, request_id: str, now_ms: int, keep_days: int,
+                   export_id: str | None = None) -> ExportAccepted:
+    export = new_export(caller, site, days, now_ms, keep_days, export_id)
     store.create(export)
     queue(export)
     activity.record(caller.org_id, caller.user_id, ActivityRow(
