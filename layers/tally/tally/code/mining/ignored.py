@@ -1,8 +1,8 @@
 """Where git blame sends the changed lines of a commit it is told to ignore (`--ignore-revs-file`).
 
-A port of git's blame.c (`guess_line_blames` and the fuzzy matcher it calls, unchanged since git
-2.26). For each changed region of the diff from a parent to the ignored commit, every new line
-is matched to a parent line:
+A port of git's blame.c (`guess_line_blames` and the fuzzy matcher it calls: added in git 2.23, the
+same in 2.39 and in today's master). For each changed region of the diff from a parent to the
+ignored commit, every new line is matched to a parent line:
 
 1. Fuzzy match inside the region: each line is compared, by fingerprint, with the parent lines near
    its proportional position; the most certain pair is fixed first and the lines on either side
