@@ -68,7 +68,10 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
                     line += 1
                     yield {"id": f"demo-{line}", "timestamp": (t + timedelta(seconds=5)).isoformat(),
                            "name": "Signup", "url": f"https://{site.domain}/signup", "visitor": f"person-{person}",
-                           "props": {"plan": rng.choice(["free", "pro", "team"])}, "user_agent": ua,
+                           # two keys (the second from the person, no extra draw: the rest of the demo
+                           # stays as it was): the dashboard's click on Signup offers a key selector
+                           "props": {"plan": rng.choice(["free", "pro", "team"]),
+                                     "billing": "yearly" if person % 3 == 0 else "monthly"}, "user_agent": ua,
                            "country": country}
                 elif rng.random() < 0.02:
                     line += 1

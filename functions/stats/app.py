@@ -103,14 +103,22 @@ def breakdown(site_id: SiteId, period: PeriodQ = "30d", date: DateQ = None, date
               property: Annotated[str, Query(max_length=200, description=(
                   "`page`, `source`, `event:props:<key>`, …; `goal`: the custom events (never `pageview` or "
                   "`engagement`) with unique conversions (`visitors`), total conversions (`events`) and "
-                  "`conversion_rate` (unique converters / visitors of the period, percent)."))]
+                  "`conversion_rate` (unique converters / visitors of the period, percent). With "
+                  "`filters=event:goal==<name>`: `event:props` lists the properties (keys) that goal's events "
+                  "carried, `event:props:<key>` that key's values, each with the goal's unique conversions, total "
+                  "conversions and conversion rate."))]
               = "page",
+              filters: Annotated[str | None, Query(max_length=200, description=(
+                  "Plausible v1's filter syntax; for now only `event:goal==<name>` (a custom event), with "
+                  "`property=event:props` or `event:props:<key>`: that goal's own properties, as Plausible's "
+                  "Properties panel shows them when a goal is clicked. Any other filter answers 422."))] = None,
               limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
               cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
               = None) -> service.Breakdown:
     with _audited("stats.breakdown", site_id) as read:
         site_tz, days, sources = _range(read, site_id, period, date, date_from, to, tz)
-        result = service.breakdown(sources, site_id, site_tz, days, property, limit=limit, cursor=cursor)
+        result = service.breakdown(sources, site_id, site_tz, days, property, limit=limit, cursor=cursor,
+                                   filters=filters)
         _record(read, sources, "StatsBreakdown")
     return result
 

@@ -4,6 +4,7 @@
         httpx.get(f"{cloud.url}/api/v1/ops/failures")
         cloud.invoke("OpsFailuresFunction", event)
         cloud.delivery.settle()                # stream / queue pollers and schedules: see `delivery.py`
+        cloud.clock.advance(61)                # the functions' caches see 61 s pass: see `clock.py`
 
 Everything is read from `template.yaml` (through samcli's providers and `tally_dev.template`), so
 the local cloud cannot drift from what `sam deploy` creates. `stop()` ends every process it started.
@@ -26,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tally_dev.localcloud.access_logs import format_line
+from tally_dev.localcloud.clock import LocalClock
 from tally_dev.localcloud.delivery import Delivery
 from tally_dev.localcloud.event_sources import event_sources
 from tally_dev.localcloud.faults import with_fault_shim
@@ -118,6 +120,8 @@ class LocalCloud:
         self.provisioned = Provisioned()
         self.delivery: Delivery | None = None
         self._faults_dir: Path | None = None
+        self._clock_dir: Path | None = None
+        self._clock: LocalClock | None = None
         self.runner: FunctionRunner | None = None
         self._moto: MotoProcess | None = None
         self._server: Any = None
@@ -140,6 +144,8 @@ class LocalCloud:
             self._moto.wait_ready()
             self.tables = create_tables(self.dynamodb, template, self.stack)
             self.provisioned = provision(self.client, template, self.stack, self.tables)
+            self._clock_dir = Path(tempfile.mkdtemp(prefix="tally-local-clock-"))
+            self._clock = LocalClock(self._clock_dir / "offset")
             configs = self._function_configs(sam, template)
             if self.faults:
                 self._faults_dir = Path(tempfile.mkdtemp(prefix="tally-local-faults-"))
@@ -185,9 +191,11 @@ class LocalCloud:
             moto.stop()
         self._dynamodb = None
         self._clients_session = None
-        faults_dir, self._faults_dir = self._faults_dir, None
-        if faults_dir is not None:
-            shutil.rmtree(faults_dir, ignore_errors=True)
+        for directory in (self._faults_dir, self._clock_dir):
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
+        self._faults_dir = self._clock_dir = None
+        self._clock = None
 
     def kill(self) -> None:
         """SIGKILL every process of the local cloud now, without waiting: when `stop()` itself is stuck."""
@@ -209,6 +217,13 @@ class LocalCloud:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def clock(self) -> LocalClock:
+        """The offset of the functions' cache clocks (`advance` it to let a cache lifetime pass at once)."""
+        if self._clock is None:
+            raise RuntimeError("the local cloud is not running")
+        return self._clock
 
     @property
     def endpoint(self) -> str:
@@ -314,6 +329,8 @@ class LocalCloud:
             }
             if "JWKS_URL" in spec.environment:
                 overrides["JWKS_URL"] = ""  # no issuer to fetch keys from: RS256 is refused locally
+            if "LOCAL_CLOCK_FILE" in spec.environment and self._clock is not None:
+                overrides["LOCAL_CLOCK_FILE"] = str(self._clock.path)
             name = f"{self.stack}-{lid}"
             runtime = {
                 "AWS_LAMBDA_FUNCTION_NAME": name,

@@ -248,6 +248,18 @@ def measure(total_events: int) -> dict[str, Any]:
             live_sources = sources(names, client, now=noon)
             service.breakdown(live_sources, SITE, TZ, live, "page", limit=100, cursor=None)
             live_units.append(live_sources.read_units)
+        goal_units = []  # a click on a goal: its keys, then one key's values (the goal's own props dimension)
+        for _ in range(2):
+            keys_sources, values_sources = sources(names, client), sources(names, client)
+            keys = service.breakdown(keys_sources, SITE, TZ, days, "event:props", limit=100, cursor=None,
+                                     filters="event:goal==Signup")
+            plans = service.breakdown(values_sources, SITE, TZ, days, "event:props:plan", limit=100, cursor=None,
+                                      filters="event:goal==Signup")
+            assert [r.value for r in keys.results] == ["plan"] and plans.results
+            goal_units.append((keys_sources.read_units, values_sources.read_units))
+        mixed = sources(names, client)  # the same key over every event, first query (what a goal reads instead)
+        service.breakdown(mixed, SITE, TZ, DateRange(FIRST, LAST - timedelta(days=1), TZ), "event:props:plan",
+                          limit=100, cursor=None)
         chart_sources = sources(names, client)  # the dashboard's chart: a point per day
         chart = service.timeseries(chart_sources, SITE, TZ, days, service.Interval.day)
         assert len(chart.results) == DAYS
@@ -259,7 +271,8 @@ def measure(total_events: int) -> dict[str, Any]:
             "overview_units": figures["again"][2], "overview_first_units": figures["first"][2],
             "breakdown_units": figures["again"][3], "breakdown_first_units": figures["first"][3],
             "breakdown_rows": len(figures["again"][1].results), "day_rollups_units": per_day.rollups.read_units,
-            "chart_units": chart_sources.read_units, "live_units": live_units,
+            "chart_units": chart_sources.read_units, "live_units": live_units, "goal_units": goal_units,
+            "mixed_props_units": mixed.read_units,
             "raw_scan_units": model["raw_scan_units"], "handler_cpu_ms": cpu}
 
 
@@ -302,6 +315,16 @@ def run() -> list[dict[str, Any]]:
                         "value": again_live, "unit": "RCU", "ok": None, "first_query": first_live,
                         "why": "the range reaches today: its 29 sealed days' values are kept merged, with their "
                                "visitor sketches (to union with today's), and today is read as it is"})
+    for n in SIZES:
+        (first_keys, first_values), (keys, values) = results[n]["goal_units"]
+        figures.append({"name": f"web_read.goal_props_30d_read_units_{n // 1000}k_events", "value": keys + values,
+                        "unit": "RCU", "ok": None, "first_query": first_keys + first_values,
+                        "detail": {"keys": keys, "values": values, "first_keys": first_keys,
+                                   "first_values": first_values},
+                        "baseline": {"event_props_plan_every_event_first_query": results[n]["mixed_props_units"]},
+                        "why": "a click on a goal: its keys (event:props) and one key's values, both filtered by "
+                               "event:goal==Signup, read from the goal's own props dimension (one item per day) "
+                               "and kept like any settled breakdown"})
     cpu = results[SIZES[-1]]["handler_cpu_ms"]
     figures.append({"name": "web_read.handler_cpu_per_overview_warm_1M_events", "value": round(cpu[False], 3),
                     "unit": "ms CPU", "ok": None, "kept_answers_ms": round(cpu[True], 3),

@@ -154,6 +154,17 @@ def test_every_variable_a_settings_model_reads_is_in_the_functions_environment(l
             assert name in environment, f"{logical_id} uses {path}, which reads {name}; add it to its Environment"
 
 
+def test_no_deployed_function_has_a_local_secret_or_a_local_clock_offset():
+    """Only the local cloud fills these in (stage `local`); deployed, they are empty and the stage is prod."""
+    declaring = [lid for lid, spec in FUNCTIONS.items() if "LOCAL_CLOCK_FILE" in spec.environment]
+    assert "AuthorizerFunction" in declaring
+    for logical_id, spec in FUNCTIONS.items():
+        local_only = {k: v for k, v in spec.environment.items() if k in ("LOCAL_CLOCK_FILE", "LOCAL_JWT_SECRET")}
+        assert all(value == "" for value in local_only.values()), logical_id
+        if local_only:
+            assert spec.environment.get("TALLY_STAGE") == "prod", logical_id
+
+
 @pytest.mark.parametrize("logical_id", sorted(resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")))
 def test_every_table_keeps_its_data_safe(logical_id):
     table = TEMPLATE["Resources"][logical_id]

@@ -2,7 +2,8 @@
 
 A fresh user of the demo org per test, so each sees only its own rows: its requests are recorded by
 the local cloud (access log → recorder, audit rows from the handlers), its export is built by the
-export job from the ExportQueue. Every wait is a condition, never a sleep.
+export job from the ExportQueue. Every wait is a condition, never a sleep; the authorizer's revocation
+cache is let pass by moving the local cloud's clock (`cloud.clock`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import zipfile
 import httpx
 from playwright.sync_api import expect
 
+from tally_dev.template import load_template
 from tally_dev.tokens import issue_token
 from tests.browser.chromium import Tab
 from tests.e2e.dashboard.conftest import Dashboard
@@ -26,6 +28,11 @@ def fresh_user(prefix: str) -> tuple[str, str, str]:
     user = f"{prefix}-{uuid.uuid4().hex[:8]}"
     return (user, issue_token("demo", "viewer", user=user, session_id=f"a-{user}"),
             issue_token("demo", "viewer", user=user, session_id=f"b-{user}"))
+
+
+def revocation_cache_s() -> int:
+    variables = load_template()["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    return int(variables["REVOCATION_CACHE_S"])
 
 
 def wait_tab(tab: Tab, name: str) -> None:
@@ -66,6 +73,10 @@ def test_export_then_every_tab_of_my_usage_shows_my_own_rows(local, tab: Tab, da
     expect(revoke).to_have_count(1)
     revoke.click()
     expect(tab.page.locator("#panel-sessions .revoked")).to_have_text("Revoked")
+    local.cloud.clock.advance(revocation_cache_s() + 1)  # past the stated bound, the revoked session is refused
+    refused = dashboard.api.get("/api/v1/sites", headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"] == "session revoked: sign in again"
 
     tab.page.click("#tab-usage")
     wait_tab(tab, "usage")

@@ -47,6 +47,7 @@ Resources:
       Environment:
         Variables:
           ONLY_ECHO: "yes"
+          LOCAL_CLOCK_FILE: ""
       Events:
         Echo:
           Type: HttpApi
@@ -79,7 +80,7 @@ import threading
 
 ENV = ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_REGION", "TALLY_STAGE", "LOCAL_JWT_SECRET", "PYTHONPATH",
        "GREETING", "ONLY_ECHO", "ITEMS_TABLE", "POWERTOOLS_TRACE_DISABLED", "AWS_LAMBDA_FUNCTION_NAME",
-       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "TALLY_TEST_LEAK"]
+       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "TALLY_TEST_LEAK", "LOCAL_CLOCK_FILE"]
 
 
 def handler(event, context):

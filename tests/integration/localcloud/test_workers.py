@@ -29,6 +29,7 @@ def test_a_worker_gets_its_functions_environment_and_the_local_overrides(sample_
     assert (env["GREETING"], env["ONLY_ECHO"]) == ("hello", "yes")  # Globals and the function's own
     assert env["ITEMS_TABLE"] == sample_cloud.tables["ItemsTable"]  # !Ref resolved to the local table
     assert env["TALLY_TEST_LEAK"] is None  # nothing of the caller's environment leaks in
+    assert env["LOCAL_CLOCK_FILE"] == str(sample_cloud.clock.path)  # declared "": the local cloud's offset file
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
     assert seen["cwd"] == str(sample_app / "echo")
     assert seen["path"][0] == str(sample_app / "echo")

@@ -69,3 +69,39 @@ def test_no_cache_in_front_of_the_authorizer_outlives_the_stated_revocation_boun
     # API Gateway's result cache would keep an allow for its TTL whatever the table says: it stays off.
     assert int(authorizer.get("AuthorizerResultTtlInSeconds", 0) or 0) == 0
     assert "IdentitySource" not in authorizer
+
+
+def test_the_local_clock_offset_moves_the_authorizers_caches_in_the_local_stage_alone(tmp_path, monkeypatch):
+    """The local cloud's offset lets a cache lifetime pass at once; a deployed stage never reads it."""
+    from tally.auth.settings import auth_settings
+    from tally.auth.wiring import api_key_verifier, revocation_check
+    from tally.platform.clock import OffsetClock
+
+    offset = tmp_path / "offset"
+    offset.write_text("3600")
+    for name, value in {"IDENTITY_TABLE": "t", "JWT_ISSUER": "iss", "JWT_AUDIENCE": "tally",
+                        "LOCAL_CLOCK_FILE": str(offset)}.items():
+        monkeypatch.setenv(name, value)
+    built = (auth_settings, api_key_verifier, revocation_check)
+    for stage, moved in (("prod", False), ("staging", False), ("", False), ("local", True)):
+        monkeypatch.setenv("TALLY_STAGE", stage)
+        for cached in built:
+            cached.cache_clear()
+        assert auth_settings().local_clock_offset_file == (str(offset) if moved else None), stage
+        for clock in (api_key_verifier().clock, revocation_check().clock):
+            assert isinstance(clock, OffsetClock) is moved, stage
+            assert (clock is time.monotonic) is not moved, stage
+    for cached in built:
+        cached.cache_clear()
+
+
+def test_a_revoked_session_is_refused_at_once_when_the_offset_passes_the_cache_time(tmp_path):
+    store, offset = MemoryRevocations(), tmp_path / "offset"
+    from tally.platform.clock import OffsetClock
+
+    check = RevocationCheck(store, cache_s=10, clock=OffsetClock(offset, base=lambda: 500.0))
+    assert decide(token("tablet"), check)["authenticated"] is True
+    store.revoked.add(("demo", "u1", "tablet"))
+    assert decide(token("tablet"), check)["authenticated"] is True  # the cached answer, within the bound
+    offset.write_text("10")
+    assert decide(token("tablet"), check) == {"authenticated": False, "auth_message": "session revoked: sign in again"}

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tally.pages.files import ASSET_TYPES, PAGES
+from tally.pages.files import ASSET_TYPES, PAGES, SHELL
 from tally_dev.template import ROOT
 
 STATIC = ROOT / "layers" / "tally" / "tally" / "pages" / "static"
@@ -23,9 +23,10 @@ def test_web_dashboard_is_a_relative_link_to_the_files_the_layer_ships():
     assert STATIC.is_dir() and not STATIC.is_symlink(), "the layer holds the real files (`cp -r tally` copies them)"
 
 
-def test_every_file_is_a_page_or_a_servable_asset():
+def test_every_file_is_a_page_the_shell_or_a_servable_asset():
+    pages = {spec.file for spec in PAGES.values()}
     for path in STATIC.iterdir():
-        assert path.name in PAGES.values() or path.suffix in ASSET_TYPES, path.name
+        assert path.name in pages or path.name == SHELL or path.suffix in ASSET_TYPES, path.name
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)

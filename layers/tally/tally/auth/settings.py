@@ -21,11 +21,20 @@ class AuthSettings(BaseSettings):
     api_key_cache_s: int = 60
     #: How long the authorizer keeps a session's revocation answer: a revoked token passes at most this long.
     revocation_cache_s: int = 10
+    #: The local cloud's clock offset file (`tally.platform.clock`): honoured in the `local` stage alone.
+    local_clock_file: str = ""
 
     @property
     def local_hs256_secret(self) -> str | None:
         if self.tally_stage == LOCAL_STAGE and len(self.local_jwt_secret) >= 32:
             return self.local_jwt_secret
+        return None
+
+    @property
+    def local_clock_offset_file(self) -> str | None:
+        """The file whose seconds move the caches' clock forward; never outside the local cloud."""
+        if self.tally_stage == LOCAL_STAGE and self.local_clock_file:
+            return self.local_clock_file
         return None
 
 

@@ -8,6 +8,7 @@ from tally.auth.api_keys import ApiKeyVerifier, DynamoApiKeyStore
 from tally.auth.revocations import DynamoRevocations, RevocationCheck
 from tally.auth.settings import auth_settings
 from tally.auth.tokens import JwksSigningKeys, TokenVerifier
+from tally.platform.clock import monotonic_clock
 
 
 @cache
@@ -24,10 +25,12 @@ def token_verifier() -> TokenVerifier:
 @cache
 def api_key_verifier() -> ApiKeyVerifier:
     settings = auth_settings()
-    return ApiKeyVerifier(DynamoApiKeyStore(settings.identity_table), cache_s=settings.api_key_cache_s)
+    return ApiKeyVerifier(DynamoApiKeyStore(settings.identity_table), cache_s=settings.api_key_cache_s,
+                          clock=monotonic_clock(settings.local_clock_offset_file))
 
 
 @cache
 def revocation_check() -> RevocationCheck:
     settings = auth_settings()
-    return RevocationCheck(DynamoRevocations(settings.identity_table), cache_s=settings.revocation_cache_s)
+    return RevocationCheck(DynamoRevocations(settings.identity_table), cache_s=settings.revocation_cache_s,
+                           clock=monotonic_clock(settings.local_clock_offset_file))

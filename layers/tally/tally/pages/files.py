@@ -1,12 +1,13 @@
 """The files under `tally/pages/static` and how each is answered: cache policy and security headers.
 
-A page (`GET /`) is HTML: `no-cache`, so a browser always revalidates it (a 304 while it is
-unchanged) and never shows a stale shell after a deploy. The page names its assets with their
-content digest (`/assets/dashboard.js?v=<digest>`, rewritten once per container from the plain
-`src="/assets/dashboard.js"` of the file), so an asset asked for with its current digest is
-`immutable` for a year: a repeat visit costs one conditional request for the HTML and none for
-its assets. An asset asked for without a digest, or with another one (an older page), gets the
-current bytes with `no-cache`, so an old URL never pins new bytes in a cache for a year.
+A page (`GET /`) is HTML, the one shell with the page's own parts (`tally.pages.shell`): `no-cache`,
+so a browser always revalidates it (a 304 while it is unchanged) and never shows a stale shell after
+a deploy. The page names its assets with their content digest (`/assets/dashboard.js?v=<digest>`,
+rewritten once per container from the plain `src="/assets/dashboard.js"` of the file), so an asset
+asked for with its current digest is `immutable` for a year: a repeat visit costs one conditional
+request for the HTML and none for its assets. An asset asked for without a digest, or with another
+one (an older page), gets the current bytes with `no-cache`, so an old URL never pins new bytes in a
+cache for a year.
 
 Every response carries the pages' security headers: a strict Content-Security-Policy (no inline
 script or style, connections to this origin only, no framing), `nosniff` and `no-referrer`.
@@ -15,6 +16,7 @@ script or style, connections to this origin only, no framing), `nosniff` and `no
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from tally.pages.shell import assemble
 from tally.platform.api_docs import errors
 from tally.platform.errors import NotFound
 from tally.platform.static import StaticAsset
@@ -49,9 +52,27 @@ ASSET_TYPES = {
     ".svg": "image/svg+xml",
 }
 HTML = "text/html; charset=utf-8"
-#: Page names and their files.
-PAGES = {"dashboard": "dashboard.html", "sites": "sites.html", "site": "site.html", "settings": "settings.html",
-         "code": "code.html", "me": "me.html"}
+
+
+@dataclass(frozen=True)
+class PageFile:
+    """A page's file, the navigation link that is its own, and what it shows only once signed in."""
+
+    file: str
+    nav: str
+    hidden_until_signed_in: tuple[str, ...] = ()
+
+
+#: Page names and their files; each is wrapped in `SHELL`.
+PAGES = {
+    "dashboard": PageFile("dashboard.html", "/", hidden_until_signed_in=("nav", "status")),
+    "sites": PageFile("sites.html", "/sites"),
+    "site": PageFile("site.html", "/sites"),
+    "settings": PageFile("settings.html", "/settings"),
+    "code": PageFile("code.html", "/code"),
+    "me": PageFile("me.html", "/me/stats", hidden_until_signed_in=("status",)),
+}
+SHELL = "shell.html"
 _ASSET_REFERENCE = re.compile(r'(?P<attr>\b(?:src|href))="/assets/(?P<name>[a-z0-9][a-z0-9._-]*)"')
 
 
@@ -70,8 +91,11 @@ def asset(name: str) -> StaticAsset:
 
 @cache
 def page(name: str) -> StaticAsset:
-    """The page's HTML with every `/assets/<name>` reference carrying that asset's digest."""
-    html = files(PACKAGE).joinpath(STATIC, PAGES[name]).read_text()
+    """The page's HTML (in the shell) with every `/assets/<name>` reference carrying that asset's digest."""
+    spec = PAGES[name]
+    static = files(PACKAGE).joinpath(STATIC)
+    html = assemble(static.joinpath(SHELL).read_text(), static.joinpath(spec.file).read_text(), current=spec.nav,
+                    hidden_until_signed_in=spec.hidden_until_signed_in)
 
     def versioned(match: re.Match[str]) -> str:
         referenced = asset(match["name"])

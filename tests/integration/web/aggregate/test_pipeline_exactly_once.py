@@ -23,17 +23,18 @@ from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.aggregate.zones import Grain, bucket_start
-from tests.unit.web.aggregate.oracle import OracleEvent, expected_by
+from tests.unit.web.aggregate.oracle import OracleEvent, expected_by, expected_goal_props_in, goal_props_of
 
 TZ = "America/Santiago"
 BASE = int(datetime(2022, 9, 10, 18, tzinfo=UTC).timestamp() * 1000)  # DST change inside the range
+PROPS = [(), (("plan", "free"),), (("plan", "pro"), ("seats", "3"))]
 
 
 def to_raw(site: str, e: OracleEvent) -> RawEvent:
     day = datetime.fromtimestamp(e.ts_ms / 1000, UTC).date()
     return RawEvent(e.event_id, site, e.ts_ms, e.name, f"{e.person}@{day}", e.page,
                     alt_visitor=f"{e.person}@{day - timedelta(days=1)}", interactive=e.interactive,
-                    source=e.source)
+                    source=e.source, props=e.props)
 
 
 class Clock:
@@ -81,7 +82,8 @@ def traffic(draw):
             t += draw(st.sampled_from([1_000, 300_000, 1_799_000, 1_800_000, 2_400_000]))
             events.append(OracleEvent(f"p{p}e{i}", f"u{p}", t, draw(st.sampled_from(["pageview", "signup"])),
                                       draw(st.sampled_from(["/", "/a", "/b"])), True,
-                                      draw(st.sampled_from(["Google", "Direct / None"]))))
+                                      draw(st.sampled_from(["Google", "Direct / None"])),
+                                      draw(st.sampled_from(PROPS))))
     return events, draw(st.randoms(use_true_random=False))
 
 
@@ -136,3 +138,9 @@ def test_rollups_equal_a_recount_after_hostile_delivery_and_sealing(aws, case, r
     for (day, page), exp in expected_by(events, lambda ts: bucket_start(Grain.day, ts, TZ), "page").items():
         got = days[day].dims["page"][page]
         assert (got.pageviews, got.visitors.estimate()) == (exp.pageviews, len(exp.visitors))
+    # each goal's own props (what a click on a goal shows), hour by hour and day by day
+    for grain, buckets in ((Grain.hour, hours), (Grain.day, days)):
+        starts = {bucket_start(grain, e.ts_ms, TZ) for e in events}
+        for start in starts:
+            assert goal_props_of(buckets[start]) == expected_goal_props_in(
+                events, lambda ts, grain=grain: bucket_start(grain, ts, TZ), start)

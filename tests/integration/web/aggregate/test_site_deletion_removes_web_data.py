@@ -17,6 +17,7 @@ from tally.web.aggregate.marking import Aggregator, Change
 from tally.web.aggregate.marks import DirtyMarks
 from tally.web.aggregate.pipeline import Sealer
 from tally.web.aggregate.raw_store import RawEventStore
+from tally.web.aggregate.rollup import GOAL_PROPS_PREFIX
 from tally.web.aggregate.rollup_store import RollupStore
 from tally.web.ingest.site_secrets import SiteSecrets
 from tally.web.query.answers import AnswerStore, answer_key
@@ -34,10 +35,20 @@ def web_items(site_id: str) -> int:
     return count
 
 
+def goal_props_items(site_id: str) -> int:
+    count = 0
+    for page in boto3.client("dynamodb").get_paginator("scan").paginate(TableName=os.environ["ROLLUPS_TABLE"]):
+        count += sum(1 for item in page["Items"] if site_id in item["pk"]["S"]
+                     and item["sk"]["S"].startswith(GOAL_PROPS_PREFIX))
+    return count
+
+
 def load(site, tz: str, n: int) -> None:
     raw, marks = RawEventStore(os.environ["EVENTS_TABLE"]), DirtyMarks(os.environ["ROLLUPS_TABLE"])
-    events = [to_raw(site.site_id, OracleEvent(f"{site.site_id}-{i}", f"u{i % 5}", BASE + i * 700_000, "pageview",
-                                               "/", True, "Google")) for i in range(n)]
+    # every fourth event a goal with props: its goal-props dimension must go too
+    events = [to_raw(site.site_id, OracleEvent(f"{site.site_id}-{i}", f"u{i % 5}", BASE + i * 700_000,
+                                               "Signup" if i % 4 == 0 else "pageview", "/", True, "Google",
+                                               (("plan", "pro"),) if i % 4 == 0 else ())) for i in range(n)]
     for event in events:
         raw.put(event, 4_000_000_000, tz=tz)
     Aggregator(marks).mark(Change(e, tz) for e in events)
@@ -55,6 +66,7 @@ def test_the_deletion_job_empties_every_web_analytics_location(aws):
     load(survivor, "UTC", 30)
     before = web_items(survivor.site_id)
     assert web_items(doomed.site_id) > 80
+    assert goal_props_items(doomed.site_id) > 0
     delete_site(store, "demo", doomed.site_id)
     for _ in range(20):  # small pages and a tiny budget: many resumed runs
         report = DeletionRun(queue=DynamoDeletionQueue(aws["SitesTable"]), budget=Steps(), page_size=7,

@@ -38,7 +38,7 @@ from tests.apigw import FakeContext, caller_claims, http_event
 from tests.integration.handlers import load_handler_module
 from tests.integration.sites.conftest import sites_call
 from tests.integration.web.aggregate.test_pipeline_exactly_once import Clock, read_stream, to_raw
-from tests.unit.web.aggregate.oracle import OracleEvent, expected_by
+from tests.unit.web.aggregate.oracle import OracleEvent, expected_by, expected_goal_props
 
 BERLIN, KOLKATA, SANTIAGO = "Europe/Berlin", "Asia/Kolkata", "America/Santiago"
 FIRST, LAST = date(2022, 9, 10), date(2022, 9, 12)
@@ -55,10 +55,11 @@ def traffic(seed: int, count: int, prefix: str) -> list[OracleEvent]:
         t = T0 + rng.randint(0, T1 - T0 - 12 * HOUR_MS)
         for i in range(rng.randint(1, 5)):
             t += rng.choice([5_000, 240_000, 1_799_000, 1_800_000, 2 * HOUR_MS + 1_000])
-            events.append(OracleEvent(f"{prefix}{p}-{i}", f"u{p % 23}", t,
-                                      rng.choice(["pageview", "pageview", "signup"]),
+            name = rng.choice(["pageview", "pageview", "signup"])
+            events.append(OracleEvent(f"{prefix}{p}-{i}", f"u{p % 23}", t, name,
                                       rng.choice(["/", "/pricing", "/blog/x"]), rng.random() > 0.1,
-                                      rng.choice(["Google", "Direct / None", "Twitter"])))
+                                      rng.choice(["Google", "Direct / None", "Twitter"]),
+                                      (("plan", rng.choice(["free", "pro"])),) if name == "signup" else ()))
     return events
 
 
@@ -159,6 +160,12 @@ def assert_exact(site: Site, moment: str, *, full: bool = False) -> None:
         hour = int(datetime.fromisoformat(point["date"]).timestamp() * 1000)
         assert (point["visitors"], point["visits"], point["pageviews"]) == \
             expected_metrics(site.events, hour, hour + HOUR_MS)[:3], (moment, zone, point["date"])
+    if full:  # a goal's own props (the dashboard's click on a goal), re-bucketed like every dimension
+        rows = get(site, "breakdown", property="event:props:plan", filters="event:goal==signup", **days)["results"]
+        assert {r["value"]: (r["visitors"], r["events"]) for r in rows} == {
+            value: (len(e.visitors), e.events) for (inside, goal, key, value), e in
+            expected_goal_props(site.events, lambda ts: start <= ts < end).items() if inside}, (moment, zone)
+        assert rows, moment
     for prop in ("entry_page", "page")[:2 if full else 1]:
         rows = get(site, "breakdown", property=prop, limit="100", **days)["results"]
         expected = {value: e for (inside, value), e in

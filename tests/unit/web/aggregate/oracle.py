@@ -21,6 +21,7 @@ class OracleEvent:
     page: str
     interactive: bool
     source: str
+    props: tuple[tuple[str, str], ...] = ()
 
     def visitor(self) -> str:
         return f"{self.person}@{datetime.fromtimestamp(self.ts_ms / 1000, UTC).date()}"
@@ -115,3 +116,36 @@ def expected_by(events: list[OracleEvent], bucket_of, dimension=None) -> dict:
         if dimension is not None:
             expected.visitors.add(visit.visitor)
     return dict(result)
+
+
+def expected_goal_props(events: list[OracleEvent], bucket_of) -> dict:
+    """{(bucket, goal, key, value): Expected} — each custom event's own props (never `pageview`'s or
+    `engagement`'s), events and visitors counted by scanning; an empty value reads `(not set)`."""
+    result: dict = defaultdict(Expected)
+    for event in {e.event_id: e for e in events}.values():
+        if event.name in ("pageview", "engagement"):
+            continue
+        for key, value in event.props:
+            expected = result[(bucket_of(event.ts_ms), event.name, key, value or "(not set)")]
+            expected.events += 1
+            expected.visitors.add(event.visitor())
+    return dict(result)
+
+
+def goal_props_of(rollup) -> dict:
+    """{(goal, key, value): (events, visitors)} of a rollup's goal-props dimensions (read back for comparison)."""
+    from tally.web.aggregate.rollup import GOAL_PROPS_PREFIX, goal_prop_of
+
+    found = {}
+    for name, values in rollup.dims.items():
+        if name.startswith(GOAL_PROPS_PREFIX):
+            for pair, stats in values.items():
+                found[(name[len(GOAL_PROPS_PREFIX):], *goal_prop_of(pair))] = (stats.events,
+                                                                               stats.visitors.estimate())
+    return found
+
+
+def expected_goal_props_in(events: list[OracleEvent], bucket_of, bucket) -> dict:
+    """`goal_props_of`'s shape for one bucket, from the oracle."""
+    return {(goal, key, value): (exp.events, len(exp.visitors))
+            for (b, goal, key, value), exp in expected_goal_props(events, bucket_of).items() if b == bucket}

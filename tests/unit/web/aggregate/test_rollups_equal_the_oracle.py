@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tally.web.aggregate.events import RawEvent
 from tally.web.aggregate.sealing import seal_day, seal_hour
 from tally.web.aggregate.zones import Grain, bucket_start, day_start
-from tests.unit.web.aggregate.oracle import OracleEvent, expected_by
+from tests.unit.web.aggregate.oracle import OracleEvent, expected_by, expected_goal_props_in, goal_props_of
 
 # Each zone with a DST change inside the generated range (Plausible's own test dates).
 ZONES = {
@@ -23,13 +23,15 @@ ZONES = {
 RANGE_MS = 2 * 86400 * 1000
 PAGES = ["/", "/blog", "/pricing", "/docs/a"]
 SOURCES = ["Direct / None", "Google", "Twitter"]
+#: props as the ingest leaves them (sorted by key); on pageviews too, which no goal breakdown may count
+PROPS = [(), (("plan", "free"),), (("plan", "pro"),), (("plan", "pro"), ("seats", "3")), (("plan", ""),)]
 
 
 def to_raw(event: OracleEvent) -> RawEvent:
     day = datetime.fromtimestamp(event.ts_ms / 1000, UTC).date()
     return RawEvent(event_id=event.event_id, site_id="s1", ts_ms=event.ts_ms, name=event.name,
                     visitor=f"{event.person}@{day}", alt_visitor=f"{event.person}@{day - timedelta(days=1)}",
-                    page=event.page, interactive=event.interactive, source=event.source)
+                    page=event.page, interactive=event.interactive, source=event.source, props=event.props)
 
 
 @st.composite
@@ -45,7 +47,7 @@ def traffic(draw):
             name = draw(st.sampled_from(["pageview", "pageview", "signup", "engagement"]))
             events.append(OracleEvent(f"p{p}e{i}", f"person{p}", t, name, draw(st.sampled_from(PAGES)),
                                       draw(st.booleans()) if name != "pageview" else True,
-                                      draw(st.sampled_from(SOURCES))))
+                                      draw(st.sampled_from(SOURCES)), draw(st.sampled_from(PROPS))))
     # duplicated deliveries: some events appear twice
     duplicates = draw(st.lists(st.sampled_from(events), max_size=5)) if events else []
     return tz, events + duplicates
@@ -76,6 +78,9 @@ def test_hour_rollups_equal_brute_force(case):
     for dimension in ("page", "entry_page", "source"):
         for (hour, value), exp in expected_by(events, lambda ts: bucket_start(Grain.hour, ts, tz), dimension).items():
             check(sealed[hour].hour.dims[dimension][value], exp)
+    for hour, sealed_hour in sealed.items():
+        assert goal_props_of(sealed_hour.hour) == expected_goal_props_in(
+            events, lambda ts: bucket_start(Grain.hour, ts, tz), hour)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -88,6 +93,9 @@ def test_day_rollups_from_sealed_hours_equal_brute_force(case):
         check(seal_day("s1", tz, day, hours).totals, exp)
     for (day, page), exp in expected_by(events, lambda ts: day_start(ts, tz), "page").items():
         check(seal_day("s1", tz, day, hours).dims["page"][page], exp)
+    for day in {day_start(e.ts_ms, tz) for e in events}:
+        assert goal_props_of(seal_day("s1", tz, day, hours)) == expected_goal_props_in(
+            events, lambda ts: day_start(ts, tz), day)
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,8 +1,8 @@
 """Where git blame sends the changed lines of a commit it is told to ignore (`--ignore-revs-file`).
 
-A port of git's blame.c (`guess_line_blames` and the fuzzy matcher it calls, unchanged since git
-2.26). For each changed region of the diff from a parent to the ignored commit, every new line
-is matched to a parent line:
+A port of git's blame.c (`guess_line_blames` and the fuzzy matcher it calls: added in git 2.23, the
+same in 2.39 and in today's master). For each changed region of the diff from a parent to the
+ignored commit, every new line is matched to a parent line:
 
 1. Fuzzy match inside the region: each line is compared, by fingerprint, with the parent lines near
    its proportional position; the most certain pair is fixed first and the lines on either side
@@ -125,18 +125,21 @@ def guess_parent_lines(parent_data: bytes, data: bytes, hunks: list[tuple[int, i
 
 def _best_in_file(parent: _Lines, target: _Lines, line: int) -> int:
     """git's scan_parent_range: the most similar parent line anywhere (ties: the nearest), or -1."""
-    # git compares the line with every parent line; summing over the parent lines holding each of its
-    # byte pairs gives the same similarities while touching only lines that share something
+    # git compares the line with every parent line. Only a line sharing one of its rarer byte pairs can
+    # reach the bar: its commonest pairs, while they add up to less than the bar, cannot reach it alone.
     prints, holders = parent.holders()
-    scores: dict[int, int] = {}
-    for pair, count in target[line].items():
-        for index in holders.get(pair, ()):
-            held = prints[index].get(pair)
-            if held:
-                scores[index] = scores.get(index, 0) + (held if held < count else count)
+    wanted = target[line]
+    commonest_first = sorted(wanted.items(), key=lambda item: len(holders.get(item[0], ())), reverse=True)
+    alone = 0
+    candidates: set[int] = set()
+    for pair, count in commonest_first:
+        if alone + count < FILE_THRESHOLD:
+            alone += count
+        else:
+            candidates.update(holders.get(pair, ()))
     best, best_index = FILE_THRESHOLD, -1
-    for index in sorted(scores):  # git's order: first to last
-        score = scores[index]
+    for index in sorted(candidates):  # git's order: first to last
+        score = similarity(wanted, prints[index])
         if score < best:
             continue
         if score == best and best_index != -1 and abs(best_index - line) < abs(index - line):

@@ -1,9 +1,13 @@
 /* Breakdown panels: a title, tabs (a property each), rows with a proportional bar, and "Load more".
  *
  * `new Tally.BreakdownPanel(config, fetchPage)` builds the panel's DOM (`panel.node`); `panel.load()`
- * fetches the first page of the selected tab with `fetchPage(property, cursor)` and resolves once it
- * is drawn (rejects, after showing the error, when the API fails). An answer that arrives after a
- * newer load of the same panel is dropped. Values are always text: they come from anyone's requests.
+ * fetches the first page of the selected tab with `fetchPage(property, cursor, filters)` and resolves
+ * once it is drawn (rejects, after showing the error, when the API fails). An answer that arrives after
+ * a newer load of the same panel is dropped. Values are always text: they come from anyone's requests.
+ *
+ * A tab with `drill` (the goals) makes its rows clickable: a click shows that goal's properties, as
+ * Plausible's Properties panel does under a goal filter — the goal's prop keys (`event:props` filtered
+ * by `event:goal==<name>`), a selector when there are several, and the chosen key's values.
  */
 (function () {
   'use strict';
@@ -62,22 +66,36 @@
         });
         head.append(this.tabList);
       }
+      this.goal = null;   // with a drill tab: the goal whose properties are shown
+      this.key = null;    // the chosen property key of that goal
+      this.drillBar = el('div', {className: 'drill', hidden: true});
       this.table = el('table', {className: 'rows'});
       this.body = el('tbody');
       this.more = el('button', {type: 'button', className: 'more', hidden: true,
         on: {click: function () { panel.load(panel.cursor).catch(function () { /* shown in the panel */ }); }}},
       'Load more');
-      this.node.append(head, this.table, this.more);
+      this.node.append(head, this.drillBar, this.table, this.more);
+    }
+
+    /** Show the properties of `goal` (a row of the drill tab); `null` goes back to the goals. */
+    drill(goal) {
+      this.goal = goal;
+      this.key = null;
+      return this.load();
     }
 
     select(index) {
       if (this.tab === index) return;
       this.tab = index;
+      this.goal = null;
       this.load().catch(function () { /* shown in the panel */ });
     }
 
     /** The first page of the selected tab, or with `cursor` the next page, appended. */
     async load(cursor) {
+      if (this.goal !== null && this.config.tabs[this.tab].drill) return this.loadProps(cursor);
+      this.drillBar.hidden = true;
+      this.node.classList.remove('drilled');
       var seq = ++this.seq;
       var tab = this.config.tabs[this.tab];
       var panel = this;
@@ -115,7 +133,84 @@
       }
     }
 
-    renderHead() {
+    /** The drilled goal's properties: its keys first (the first page of them), then the chosen key's values. */
+    async loadProps(cursor) {
+      var seq = ++this.seq;
+      var panel = this;
+      var drill = this.config.tabs[this.tab].drill;
+      var goal = this.goal;
+      var filters = 'event:goal==' + goal;
+      var isCurrent = function () { return seq === panel.seq; };
+      this.node.classList.add('drilled', 'is-loading');
+      if (!cursor) {
+        this.max = 0;
+        this.renderDrill([]);
+        this.renderHead(this.key || drill.column);
+        this.message('Loading…');
+        this.more.hidden = true;
+      } else {
+        this.more.disabled = true;
+        this.more.textContent = 'Loading…';
+      }
+      try {
+        if (!cursor) {
+          var keys = (await this.fetchPage(drill.property, null, filters)).results.map(function (r) { return r.value; });
+          if (!isCurrent()) return;
+          if (keys.indexOf(this.key) < 0) this.key = keys.length ? keys[0] : null;
+          this.renderDrill(keys);
+          this.renderHead(this.key || drill.column);
+          if (!keys.length) {
+            this.message('No properties: ' + goal + ' was sent without props in this period', 'no-props');
+            return;
+          }
+        }
+        var data = await this.fetchPage(drill.property + ':' + this.key, cursor || null, filters);
+        if (!isCurrent()) return;
+        if (!cursor) this.body.replaceChildren();
+        if (!cursor && !data.results.length) this.message('No data for this period');
+        this.append(data.results);
+        this.cursor = data.next_cursor;
+        this.more.hidden = !data.next_cursor;
+      } catch (error) {
+        if (isCurrent()) {
+          if (cursor) this.body.append(this.messageRow(error.message, 'error'));
+          else this.message('Could not load: ' + error.message, 'error');
+        }
+        throw error;
+      } finally {
+        if (isCurrent()) {
+          this.node.classList.remove('is-loading');
+          this.more.disabled = false;
+          this.more.textContent = 'Load more';
+        }
+      }
+    }
+
+    /** The bar above a goal's properties: back to the goals, the goal's name, its keys. */
+    renderDrill(keys) {
+      var panel = this;
+      var back = el('button', {type: 'button', className: 'back', title: 'Back to all goals',
+        on: {click: function () { panel.drill(null).catch(function () { /* shown in the panel */ }); }}},
+      '← Goals');
+      var title = el('span', {className: 'drill-goal', title: this.goal}, this.goal);
+      var picker = null;
+      if (keys.length > 1) {
+        picker = el('select', {className: 'drill-keys', 'aria-label': 'Property of ' + this.goal,
+          on: {change: function (event) {
+            panel.key = event.target.value;
+            panel.load().catch(function () { /* shown in the panel */ });
+          }}});
+        keys.forEach(function (key) {
+          picker.append(el('option', {value: key, selected: key === panel.key}, key));
+        });
+      } else if (keys.length === 1) {
+        picker = el('span', {className: 'drill-key'}, keys[0]);
+      }
+      this.drillBar.replaceChildren.apply(this.drillBar, [back, title, picker].filter(Boolean));
+      this.drillBar.hidden = false;
+    }
+
+    renderHead(valueColumn) {
       var tab = this.config.tabs[this.tab];
       var selected = this.tab;
       this.node.dataset.property = tab.property;
@@ -124,7 +219,7 @@
           button.setAttribute('aria-selected', String(index === selected));
         });
       }
-      var head = el('tr', null, el('th', {className: 'value', scope: 'col'}, tab.column));
+      var head = el('tr', null, el('th', {className: 'value', scope: 'col'}, valueColumn || tab.column));
       tab.columns.forEach(function (column) {
         var label = (tab.labels && tab.labels[column]) || COLUMNS[column].label;
         head.append(el('th', {className: 'num col-' + column, scope: 'col', title: tab.titles && tab.titles[column]},
@@ -151,8 +246,17 @@
       rows.forEach(function (row) {
         var bar = el('span', {className: 'bar', 'aria-hidden': 'true'});
         bar.style.width = Math.max(0.5, Math.min(100, row.visitors / panel.max * 100)) + '%';
-        var tr = el('tr', null, el('td', {className: 'value', title: row.value || '(none)'},
-          bar, el('span', {className: 'label'}, displayValue(tab.property, row.value))));
+        var label = displayValue(panel.goal === null ? tab.property : 'event:props', row.value);
+        var cell = el('td', {className: 'value', title: row.value || '(none)'}, bar);
+        if (tab.drill && panel.goal === null) {  // a goal: a click shows its properties
+          cell.append(el('button', {type: 'button', className: 'label drill-link',
+            title: 'Show the properties of ' + row.value,
+            on: {click: function () { panel.drill(row.value).catch(function () { /* shown in the panel */ }); }}},
+          label));
+        } else {
+          cell.append(el('span', {className: 'label'}, label));
+        }
+        var tr = el('tr', null, cell);
         tab.columns.forEach(function (column) {
           var value = row[column];
           tr.append(el('td', {className: 'num col-' + column},

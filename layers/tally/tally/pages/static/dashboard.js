@@ -56,7 +56,9 @@
       {label: 'Goals', property: 'goal', column: 'Goal', columns: ['visitors', 'events', 'conversion_rate'],
         labels: {visitors: 'Uniques', events: 'Total'},
         titles: {visitors: 'Unique conversions: visitors who completed the goal', events: 'Total conversions',
-          conversion_rate: 'Conversion rate: unique conversions / visitors of the period'}},
+          conversion_rate: 'Conversion rate: unique conversions / visitors of the period'},
+        // a click on a goal: its own properties (filters=event:goal==<name>), keys then values
+        drill: {property: 'event:props', column: 'Property'}},
     ]},
   ];
 
@@ -69,6 +71,7 @@
     generation: 0,
     series: null,
     panels: [],
+    panelSite: null,
     range: null,
     pollTimer: null,
     lastPoll: 0,
@@ -279,6 +282,11 @@
     clearTimeout(state.retryTimer);
     state.pending = null;
     renderProcessing();
+    var siteId = state.site && state.site.site_id;
+    if (state.panelSite !== siteId) {  // another site: a goal shown with its properties is not its goal
+      state.panels.forEach(function (panel) { panel.goal = null; });
+      state.panelSite = siteId;
+    }
     var jobs = [loadOverview(generation, range), loadChart(generation, range)]
       .concat(state.panels.map(function (panel) { return panel.load(); }));
     Promise.allSettled(jobs).then(function (results) {
@@ -605,10 +613,10 @@
   // -- breakdowns -------------------------------------------------------------------------------------------
   function buildPanels() {
     state.panels = PANELS.map(function (config) {
-      return new T.BreakdownPanel(config, function (property, cursor) {
+      return new T.BreakdownPanel(config, function (property, cursor, filters) {
         var generation = state.generation;
         return T.api(statsPath('breakdown'), params(state.range.concat([
-          ['property', property], ['limit', ROWS_PER_PAGE], ['cursor', cursor]])))
+          ['property', property], ['limit', ROWS_PER_PAGE], ['cursor', cursor], ['filters', filters]])))
           .then(function (data) { return noteCompleteness(generation, data); });
       });
     });

@@ -8,6 +8,11 @@ PAGEVIEW = "pageview"
 ENGAGEMENT = "engagement"
 
 
+def is_goal(name: str) -> bool:
+    """Goals, as Plausible's: the custom events, never `pageview` or `engagement`."""
+    return name not in (PAGEVIEW, ENGAGEMENT)
+
+
 @dataclass(frozen=True, slots=True)
 class RawEvent:
     event_id: str

@@ -7,10 +7,11 @@ buckets merge into coarser ones: counts add, visitor sketches union.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tally.web.aggregate.events import RawEvent
+from tally.web.aggregate.events import RawEvent, is_goal
 from tally.web.aggregate.sketch import VisitorSketch
 from tally.web.aggregate.visits import Visit
 from tally.web.aggregate.zones import Grain
@@ -21,6 +22,10 @@ VISIT_DIMENSIONS = ("entry_page", "exit_page", "source", "referrer", "utm_source
 #: Event-level dimensions
 EVENT_DIMENSIONS = ("page", "event:name")
 PROPS_PREFIX = "event:props:"
+#: A goal's own properties: one dimension per custom event name that carried props, whose values are
+#: (key, value) pairs (`goal_prop_value`). `event:props:<key>` mixes every event's props; a goal's
+#: breakdown reads only its own dimension, so its cost is that goal's props, not the site's.
+GOAL_PROPS_PREFIX = "goal:props:"
 _OPTIONAL = {"referrer", "utm_source", "utm_medium", "utm_campaign"}
 NOT_SET = "(not set)"
 
@@ -79,6 +84,16 @@ class Rollup:
                 self.dim(name, value).merge(stats)
 
 
+def goal_prop_value(key: str, value: str) -> str:
+    """A goal-props dimension's value: the prop's key and value, unambiguous whatever they contain."""
+    return json.dumps([key, value], ensure_ascii=False, separators=(",", ":"))
+
+
+def goal_prop_of(value: str) -> tuple[str, str]:
+    key, prop = json.loads(value)
+    return str(key), str(prop)
+
+
 def visit_dimension_values(visit: Visit) -> Iterable[tuple[str, str]]:
     first = visit.first
     yield "entry_page", visit.entry
@@ -119,6 +134,12 @@ def compute_rollup(site_id: str, grain: Grain, start_ms: int, end_ms: int, event
             prop = rollup.dim(PROPS_PREFIX + key, value or NOT_SET)
             prop.events += 1
             prop.visitors.add(event.visitor)
+        if event.props and is_goal(event.name):
+            goal = GOAL_PROPS_PREFIX + event.name
+            for key, value in event.props:
+                goal_prop = rollup.dim(goal, goal_prop_value(key, value or NOT_SET))
+                goal_prop.events += 1
+                goal_prop.visitors.add(event.visitor)
     totals.visitors.add_all(total_visitors)
     for visit in visits:
         if not start_ms <= visit.start_ms < end_ms:

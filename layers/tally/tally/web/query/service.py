@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,7 +17,15 @@ from pydantic import BaseModel, Field
 
 from tally.platform.errors import InvalidInput
 from tally.web.aggregate.events import ENGAGEMENT
-from tally.web.aggregate.rollup import EVENT_DIMENSIONS, PROPS_PREFIX, VISIT_DIMENSIONS, Rollup, Stats
+from tally.web.aggregate.rollup import (
+    EVENT_DIMENSIONS,
+    GOAL_PROPS_PREFIX,
+    PROPS_PREFIX,
+    VISIT_DIMENSIONS,
+    Rollup,
+    Stats,
+    goal_prop_of,
+)
 from tally.web.aggregate.zones import (
     MINUTE_MS,
     Grain,
@@ -52,6 +61,10 @@ PROPERTIES = (*EVENT_DIMENSIONS[:1], *VISIT_DIMENSIONS, *EVENT_DIMENSIONS[1:])
 #: (`visitors`), total conversions (`events`) and conversion rate (unique converters / visitors of the period).
 GOAL = "goal"
 NOT_GOALS = frozenset({"pageview", ENGAGEMENT})
+#: With the filter `event:goal==<name>`: `event:props` lists the goal's property keys, `event:props:<key>`
+#: that key's values, each with the goal's unique conversions, total conversions and conversion rate.
+GOAL_FILTER = "event:goal=="
+PROPS_KEYS = "event:props"
 
 
 class Interval(StrEnum):
@@ -116,14 +129,16 @@ class BreakdownRow(BaseModel):
     bounce_rate: int | None = None
     visit_duration: int | None = None
     conversion_rate: float | None = Field(
-        default=None, description="For goals: unique conversions (`visitors`) / visitors of the period, percent "
-                                  "with 2 decimals.")
+        default=None, description="For goals and a goal's properties: unique conversions (`visitors`) / "
+                                  "visitors of the period, percent with 2 decimals.")
 
 
 class Breakdown(Completeness):
     site_id: str
     range: RangeOut
     property: str
+    goal: str | None = Field(default=None, description="With `filters=event:goal==<name>`: the goal whose "
+                                                       "properties these rows are.")
     results: list[BreakdownRow]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
 
@@ -402,7 +417,7 @@ def goals(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *,
     visitors = _metrics(sources, site_id, site_tz, days).visitors
     for row in rows:
         row.pageviews = None
-        row.conversion_rate = round(row.visitors / visitors * 100, 2) if visitors else 0.0
+        row.conversion_rate = _rate(row.visitors, visitors)
     page = rows[offset:offset + limit]
     more = offset + limit < len(rows)
     return Breakdown(site_id=site_id, range=_range_out(days), property=GOAL, results=page,
@@ -410,8 +425,90 @@ def goals(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, *,
                      **_state(sources, site_id))
 
 
+def goal_filter(filters: str | None, name: str) -> str | None:
+    """The goal a breakdown is filtered by (Plausible v1's `event:goal==<name>`), None without filters.
+
+    Only that filter exists yet, and only for the property breakdowns (`event:props`, `event:props:<key>`)."""
+    if not filters:
+        return None
+    rule = "event:goal==<name>, with property event:props or event:props:<key>"
+    goal = filters[len(GOAL_FILTER):] if filters.startswith(GOAL_FILTER) else ""
+    if not goal or ";" in goal:
+        raise InvalidInput(f"filters: only {GOAL_FILTER}<name> is supported, not {filters!r}",
+                           details=[{"field": "filters", "rule": rule, "type": "value"}])
+    if name != PROPS_KEYS and not name.startswith(PROPS_PREFIX):
+        raise InvalidInput(f"filters: {GOAL_FILTER}<name> goes with property event:props or event:props:<key>, "
+                           f"not {name!r}", details=[{"field": "filters", "rule": rule, "type": "value"}])
+    if goal in NOT_GOALS:
+        raise InvalidInput(f"filters: {goal!r} is not a goal (goals are the custom events)",
+                           details=[{"field": "filters", "rule": rule, "type": "value"}])
+    return goal
+
+
+def _goal_prop_values(sources: StatsSources, site_id: str, site_tz: str, goal: str, key: str | None,
+                      plan: RangePlan, *, settled: bool) -> dict[str, Stats]:
+    """The goal's prop values of `key` (or, without a key, its keys), from the goal's own props dimension."""
+    values: dict[str, Stats] = {}
+    for pair, stats in _computed_values(sources, site_id, site_tz, GOAL_PROPS_PREFIX + goal, plan,
+                                        settled=settled).items():
+        prop_key, prop_value = goal_prop_of(pair)
+        if key is None:
+            values.setdefault(prop_key, Stats()).merge(stats)
+        elif prop_key == key:
+            values[prop_value] = stats
+    return values
+
+
+def goal_props(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str, goal: str, *,
+               limit: int, cursor: str | None) -> Breakdown:
+    """A goal's properties, as Plausible's Properties panel under a goal filter: with `event:props` the keys
+    the goal's events carried, with `event:props:<key>` that key's values; each row with the goal's unique
+    conversions (`visitors`), total conversions (`events`) and conversion rate (/ visitors of the period)."""
+    asked = f"{name}|{GOAL_FILTER}{goal}"
+    key = name[len(PROPS_PREFIX):] if name.startswith(PROPS_PREFIX) else None
+    offset = decode_cursor(cursor, asked, days)
+    plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
+    settled = sources.settled(site_id, plan, days.end_ms)
+
+    def rows() -> list[BreakdownRow]:
+        values = _goal_prop_values(sources, site_id, site_tz, goal, key, plan, settled=settled is not None)
+        visitors = _metrics(sources, site_id, site_tz, days).visitors
+        return sorted((BreakdownRow(value=value, visitors=stats.visitors.estimate(), events=stats.events,
+                                    conversion_rate=_rate(stats.visitors.estimate(), visitors))
+                       for value, stats in values.items()), key=_sort_key)
+
+    answer = answer_key("breakdown", asked, days.first.isoformat(), days.last.isoformat(), days.tz)
+    page, total = _page_of(settled, answer, offset, limit, rows)
+    more = offset + limit < total
+    return Breakdown(site_id=site_id, range=_range_out(days), property=name, goal=goal, results=page,
+                     next_cursor=encode_cursor(offset + limit, asked, days) if more else None,
+                     **_state(sources, site_id))
+
+
+def _page_of(settled: SettledRange | None, key: str, offset: int, limit: int,
+             compute: Callable[[], list[BreakdownRow]]) -> tuple[list[BreakdownRow], int]:
+    """Rows [offset, offset + limit) and the row count: a settled range's kept rows, else computed (and
+    kept when the range is settled)."""
+    kept = _kept_rows(settled, key, offset, limit) if settled is not None else None
+    if kept is not None:
+        return kept
+    rows = compute()
+    if settled is not None:
+        settled.put(key, [
+            {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
+            for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
+    return rows[offset:offset + limit], len(rows)
+
+
+def _rate(converters: int, visitors: int) -> float:
+    return round(converters / visitors * 100, 2) if visitors else 0.0
+
+
 def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange, name: str, *, limit: int,
-              cursor: str | None) -> Breakdown:
+              cursor: str | None, filters: str | None = None) -> Breakdown:
+    goal = goal_filter(filters, name)
+    if goal is not None:
+        return goal_props(sources, site_id, site_tz, days, name, goal, limit=limit, cursor=cursor)
     name = check_property(name)
     if name == GOAL:
         return goals(sources, site_id, site_tz, days, limit=limit, cursor=cursor)
@@ -419,16 +516,8 @@ def breakdown(sources: StatsSources, site_id: str, site_tz: str, days: DateRange
     plan = sources.plan(site_id, site_tz, days.start_ms, days.end_ms)
     settled = sources.settled(site_id, plan, days.end_ms)
     key = answer_key("breakdown", name, days.first.isoformat(), days.last.isoformat(), days.tz)
-    kept = _kept_rows(settled, key, offset, limit) if settled is not None else None
-    if kept is not None:
-        page, total = kept
-    else:
-        rows = _computed_rows(sources, site_id, site_tz, name, plan, settled=settled is not None)
-        if settled is not None:
-            settled.put(key, [
-                {"n": len(rows), "rows": [row.model_dump(exclude_none=True) for row in rows[at:at + ROWS_PER_CHUNK]]}
-                for at in range(0, max(len(rows), 1), ROWS_PER_CHUNK)])
-        page, total = rows[offset:offset + limit], len(rows)
+    page, total = _page_of(settled, key, offset, limit,
+                           lambda: _computed_rows(sources, site_id, site_tz, name, plan, settled=settled is not None))
     more = offset + limit < total
     return Breakdown(site_id=site_id, range=_range_out(days), property=name, results=page,
                      next_cursor=encode_cursor(offset + limit, name, days) if more else None,
