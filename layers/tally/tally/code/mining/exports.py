@@ -133,9 +133,12 @@ def _ownership(mined: Mined, records: list[list[Any]], identities: Identities) -
         index = identities.person_of(record[h.NAME], record[h.EMAIL])
         authors[sha] = index
         stats[index].add(record)
+    surviving: Counter[int] = Counter()
     for file_blame in mined.blame.values():
-        for sha, lines in file_blame.lines_by_commit().items():
-            stats[authors[sha]].surviving_lines += lines
+        for sha, lines in file_blame.runs:
+            surviving[authors[sha]] += lines
+    for index, lines in surviving.items():
+        stats[index].surviving_lines = lines
     contributors: list[dict[str, Any]] = [{
         "name": person.name, "email": person.email, "emails": sorted(person.emails), "names": sorted(person.names),
         "bot": person.bot, "commits": stats[index].commits, "additions": stats[index].additions,

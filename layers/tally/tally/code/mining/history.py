@@ -64,9 +64,11 @@ def line_bytes(patch: bytes) -> tuple[int, int]:
     return sum(map(len, added)) - len(added), sum(map(len, deleted)) - len(deleted)
 
 
-def mine_commits(repo_path: str, shas: list[str], deadline: float) -> dict[str, list[Any]]:
-    """Records of `shas`, in order, stopping before `deadline` (time.monotonic()) with what is done."""
-    repo = pygit2.Repository(repo_path)
+def mine_commits(repo_path: str, shas: list[str], deadline: float,
+                 repo: pygit2.Repository | None = None) -> dict[str, list[Any]]:
+    """Records of `shas`, in order, stopping before `deadline` (time.monotonic()) with what is done;
+    `repo`: this process's open repository (a forked process opens its own)."""
+    repo = repo or pygit2.Repository(repo_path)
     done: dict[str, list[Any]] = {}
     for index, sha in enumerate(shas):
         if index and index % 16 == 0 and time.monotonic() >= deadline:

@@ -171,8 +171,12 @@ class _Step:
         processes = max(1, min(self.workers, len(batch) // SMALL_HISTORY))  # a few commits: no forks
         size = math.ceil(len(batch) / processes)
         slices = [batch[i:i + size] for i in range(0, len(batch), size)]
-        path, deadline = self.request.repo_path, self.deadline
-        for done in parallel_map(lambda shas: mine_commits(path, shas, deadline), slices):
+        path, deadline, parent = self.request.repo_path, self.deadline, os.getpid()
+
+        def mine(shas: list[str]) -> dict[str, list[Any]]:
+            return mine_commits(path, shas, deadline, self.repo if os.getpid() == parent else None)
+
+        for done in parallel_map(mine, slices):
             state["records"].update(done)
 
     def _overlaps(self, state: dict[str, Any], pending: list[str]) -> bool:
