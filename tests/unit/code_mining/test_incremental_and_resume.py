@@ -68,6 +68,42 @@ def test_only_files_touched_since_the_cache_are_re_blamed(sample, monkeypatch):
     assert sum(c for _, c in again.cache["blame"]["README.md"]["runs"]) == 5
 
 
+def test_a_re_mine_stops_its_sweep_at_the_cached_head_and_still_equals_git_blame(sample, monkeypatch):
+    from collections import Counter
+
+    from tally.code.mining import blame
+
+    first = mine_all(request_for(sample))
+    before = set(sample.git("rev-list", "HEAD").split())
+    sample.git("checkout", "-q", "-b", "older", "HEAD~3")  # a branch from before the cached HEAD
+    sample.commit("older side", {"src/main.py": (sample.path / "src/main.py").read_text().replace("line 5", "five")})
+    sample.git("checkout", "-q", "main")
+    sample.git("mv", "src/util.py", "src/helpers.py")
+    sample.commit("rename util", {"src/helpers.py": (sample.path / "src/helpers.py").read_text() + "x = 2\n"})
+    sample.commit("edit two", {"README.md": "# Demo!\n" + (sample.path / "README.md").read_text()[7:],
+                               "src/main.py": (sample.path / "src/main.py").read_text().replace("line 1\n", "one\n")})
+    sample.merge("older", message="merge older")
+    visited: list[str] = []
+    original = blame._Visit
+
+    def spy(repo, sha):
+        visited.append(sha)
+        return original(repo, sha)
+
+    monkeypatch.setattr(blame, "_Visit", spy)
+    again = mine_all(request_for(sample), cache=json.loads(json.dumps(first.cache)))
+    monkeypatch.undo()
+    assert comparable(again) == comparable(mine_all(request_for(sample)))
+    for path, entry in again.cache["blame"].items():
+        ours: Counter[str] = Counter()
+        for sha, count in entry["runs"]:
+            ours[sha] += count
+        assert ours == sample.blame(path), path
+    # only the older branch's lines walk on past the cached HEAD (to the commit it started from)
+    assert set(visited) - before <= set(sample.git("rev-list", "HEAD").split()) - before
+    assert set(visited) & before <= {sample.head("older~1")}
+
+
 def test_a_force_pushed_history_re_mined_from_a_stale_cache_equals_a_full_mine(sample):
     first = mine_all(request_for(sample))
     sample.git("reset", "-q", "--hard", "HEAD~4")
@@ -89,8 +125,13 @@ class StopAfter:
         return self.n < 0
 
 
-def test_resuming_after_every_step_boundary_equals_an_uninterrupted_mine(sample):
-    limits = Limits(history_batch=4, blame_batch=3, workers=1)
+# one process, many small units; or the history in one unit with the ownership alongside it (see below)
+SEQUENTIAL, OVERLAPPED = Limits(history_batch=4, blame_batch=3, workers=1), Limits(blame_batch=3, workers=2,
+                                                                                    overlap_from=1)
+
+
+@pytest.mark.parametrize(("limits", "fewest_boundaries"), [(SEQUENTIAL, 8), (OVERLAPPED, 5)])
+def test_resuming_after_every_step_boundary_equals_an_uninterrupted_mine(sample, limits, fewest_boundaries):
     request = request_for(sample)
     whole = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=limits)
     assert whole.finished
@@ -106,7 +147,7 @@ def test_resuming_after_every_step_boundary_equals_an_uninterrupted_mine(sample)
         if steps == 1:
             break
         boundaries += 1
-    assert boundaries >= 8  # the small limits gave many boundaries, each one resumed
+    assert boundaries >= fewest_boundaries  # the small limits gave many boundaries, each one resumed
 
 
 def test_a_step_stops_before_its_deadline_and_reports_progress(sample):
@@ -151,6 +192,40 @@ def test_two_processes_give_the_same_result_as_one(sample):
     one = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=1))
     two = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=2))
     assert comparable(one) == comparable(two)
+
+
+def test_ownership_mined_alongside_the_history_gives_the_same_result(sample, monkeypatch):
+    from tally.code.mining import run
+
+    forked, original = [], run.Forked
+
+    def spy(function, item):
+        forked.append(len(item))
+        return original(function, item)
+
+    request = request_for(sample)
+    one = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=1))
+    monkeypatch.setattr(run, "Forked", spy)
+    both = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=OVERLAPPED)
+    assert forked == [sample.count("HEAD")]  # the whole history in one forked process, the blame here
+    assert comparable(both) == comparable(one)
+    assert set(both.phase_seconds) == {"scan", "history", "ownership", "export"}
+
+
+def test_overlapped_steps_whose_deadline_has_already_passed_each_make_progress_and_finish(sample):
+    request = request_for(sample)
+    whole = mine_all(request)
+    outcome = None
+    for _ in range(200):  # bounded: steps that made no progress would never finish
+        before = None if outcome is None else json.loads(json.dumps(outcome.checkpoint))
+        now = time.monotonic()
+        outcome = run_step(request, checkpoint=before, cache=None, stop=lambda _: True, deadline=now,
+                           limits=OVERLAPPED)
+        assert before is None or outcome.finished or done_so_far(outcome.checkpoint) > done_so_far(before)
+        if outcome.finished:
+            break
+    assert outcome is not None and outcome.finished
+    assert comparable(outcome) == comparable(whole)
 
 
 def test_a_missing_object_fails_the_mine_instead_of_counting_zeros(sample):

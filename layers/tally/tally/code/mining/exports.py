@@ -10,7 +10,7 @@ from typing import Any
 from tally.code.mining import history as h
 from tally.code.mining.blame import FileBlame
 from tally.code.mining.identity import JOIN_RULE, Identities
-from tally.code.mining.languages import is_code, language_of, primary_language
+from tally.code.mining.languages import language_and_code, primary_language
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -71,10 +71,10 @@ def _overview(mined: Mined, records: list[list[Any]], contributors: int) -> dict
     languages: Counter[str] = Counter()
     code: set[str] = set()
     for file in mined.files:
-        language = None if file.binary or file.symlink else language_of(file.path)
+        language, is_code = (None, False) if file.binary or file.symlink else language_and_code(file.path)
         if language:
             languages[language] += file.size
-            if is_code(file.path):
+            if is_code:
                 code.add(language)
     ranked = sorted(languages.items(), key=lambda item: (-item[1], item[0]))
     times = [r[h.AUTHOR_TIME] for r in records]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from functools import cache
+from functools import cache, lru_cache
 from posixpath import basename
 
 from pygments.lexers import LEXERS, find_lexer_class_for_filename
@@ -29,6 +29,12 @@ def is_code(path: str) -> bool:
     return _by_name(basename(path))[1]
 
 
+def language_and_code(path: str) -> tuple[str | None, bool]:
+    """`(language_of(path), is_code(path))` in one lookup."""
+    return _by_name(basename(path))
+
+
+@lru_cache(maxsize=1 << 14)  # a name's answer never changes; re-mines see the same names again
 def _by_name(name: str) -> tuple[str | None, bool]:
     """Pygments' answer for a file name, asked once per name pattern: unless a name matches one of
     Pygments' few special globs (`Makefile`, `*.[1-9]`, ...), only its `*.ext` matches decide, so

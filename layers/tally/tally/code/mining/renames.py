@@ -10,6 +10,7 @@ libgit2's own similarity metric differs, so this follows git's arithmetic (diffc
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from posixpath import basename
 
@@ -28,8 +29,13 @@ Deleted = list[tuple[str, pygit2.Oid, int]]
 
 def deleted_files(parent_tree: pygit2.Tree, tree: pygit2.Tree) -> Deleted:
     """(path, blob id, mode) of the files `tree` no longer has: the rename sources."""
+    return deleted_in(parent_tree.diff_to_tree(tree).deltas)
+
+
+def deleted_in(deltas: Iterable[pygit2.DiffDelta]) -> Deleted:
+    """The deleted files of a tree diff's deltas (a caller that has the diff already)."""
     return [(delta.old_file.path, delta.old_file.id, delta.old_file.mode)
-            for delta in parent_tree.diff_to_tree(tree).deltas if delta.status == DeltaStatus.DELETED]
+            for delta in deltas if delta.status == DeltaStatus.DELETED]
 
 
 def rename_source(repo: pygit2.Repository, deleted: Deleted, tree: pygit2.Tree, path: str) -> str | None:
