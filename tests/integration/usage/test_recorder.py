@@ -35,6 +35,26 @@ def test_a_replayed_batch_and_a_redelivered_line_record_once(aws):
     assert len(rows(aws, "demo", "demo-alice")) == 6
 
 
+def test_first_seen_is_the_earliest_request_whatever_order_the_batches_arrive_in(aws):
+    later = [line(at_ms=T0 + DAY_MS + n * 1000, session="sid-a") for n in range(3)]
+    earlier = [line(at_ms=T0 + n * 1000, session="sid-a") for n in range(2)]
+    deliver(later)
+    deliver(earlier)  # a retried (or re-driven) batch lands after the later one
+    deliver(later)  # and a replay of the later one moves nothing forward again
+
+    status, usage = me("/api/v1/me/stats/usage", query={"days": "365"})
+    assert status == 200, usage
+    assert usage["totals"]["requests"] == 5
+    assert usage["totals"]["first_seen"] == _iso(T0)
+    status, page = me("/api/v1/me/stats/sessions")
+    assert status == 200, page
+    assert [(s["id"], s["first_seen"], s["requests"]) for s in page["sessions"]] == [("sid-a", _iso(T0), 5)]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
 def test_unauthenticated_and_malformed_lines_are_no_ones_usage(aws):
     assert deliver([line(authenticated=False), {"nonsense": "x"}]) == {"recorded": 0, "duplicates": 0}
 

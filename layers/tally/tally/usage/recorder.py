@@ -17,6 +17,7 @@ a request (`KEY_SESSION_GAP`), whose state is kept per key and updated in the sa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -131,15 +132,40 @@ class UsageRecorder(DynamoTable):
         pending = list(chunk)
         for _ in range(len(chunk) + 3):
             if not pending:
-                return 0, 0.0
+                return 0, self._settle_first_seen(org_id, user_id, chunk)
             states = self._key_states(org_id, user_id, {r.key_id for r in pending if r.key_id and not r.session_id})
             items = self._items(org_id, user_id, pending, units, states)
             reasons = transact_write(self.client, items)
             if reasons is None:
-                return len(pending), 2.0 * sum(_write_units_of(i) for i in items)
+                cost = 2.0 * sum(_write_units_of(i) for i in items)
+                return len(pending), cost + self._settle_first_seen(org_id, user_id, chunk)
             refused = {i for i, reason in enumerate(reasons[:len(pending)]) if reason == "ConditionalCheckFailed"}
             pending = [r for i, r in enumerate(pending) if i not in refused]  # recorded before: never twice
         raise RuntimeError("usage transaction kept being refused")
+
+    def _settle_first_seen(self, org_id: str, user_id: str, chunk: list[RequestRecord]) -> float:
+        """Move the lifetime totals' and the token sessions' `first_seen` back to the chunk's earliest request.
+
+        Batches arrive out of order (a retried or re-driven batch lands after later ones), and the
+        transaction's `if_not_exists` keeps whichever came first; DynamoDB has no MIN, so a
+        conditional update per item lowers it only when this chunk is earlier. It is idempotent, so a
+        redelivered chunk (all rows refused as recorded) settles it too, in case the first delivery
+        crashed between the transaction and here. Returns the write units spent (a refused condition
+        is charged too).
+        """
+        earliest = {(total_pk(org_id, user_id), "total"): min(r.at_ms for r in chunk)}
+        for r in chunk:
+            if r.session_id:
+                key = (session_pk(org_id, user_id), r.session_id)
+                earliest[key] = min(earliest.get(key, r.at_ms), r.at_ms)
+        for (pk, sk), first_ms in earliest.items():
+            # refused when it is already as early or earlier: the usual case
+            with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+                self.client.update_item(
+                    TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                    UpdateExpression="SET first_seen = :first", ConditionExpression="first_seen > :first",
+                    ExpressionAttributeValues={":first": {"N": str(first_ms)}})
+        return float(len(earliest))
 
     def _key_states(self, org_id: str, user_id: str, key_ids: set[str | None]) -> dict[str, tuple[KeyState, str]]:
         """Each key's current session and the version it was read at (the transaction's condition)."""
