@@ -125,13 +125,8 @@ class StopAfter:
         return self.n < 0
 
 
-# one process, many small units; or the history in one unit with the ownership alongside it (see below)
-SEQUENTIAL, OVERLAPPED = Limits(history_batch=4, blame_batch=3, workers=1), Limits(blame_batch=3, workers=2,
-                                                                                    overlap_from=1)
-
-
-@pytest.mark.parametrize(("limits", "fewest_boundaries"), [(SEQUENTIAL, 8), (OVERLAPPED, 5)])
-def test_resuming_after_every_step_boundary_equals_an_uninterrupted_mine(sample, limits, fewest_boundaries):
+def test_resuming_after_every_step_boundary_equals_an_uninterrupted_mine(sample):
+    limits = Limits(history_batch=4, blame_batch=3, workers=1)
     request = request_for(sample)
     whole = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=limits)
     assert whole.finished
@@ -147,7 +142,7 @@ def test_resuming_after_every_step_boundary_equals_an_uninterrupted_mine(sample,
         if steps == 1:
             break
         boundaries += 1
-    assert boundaries >= fewest_boundaries  # the small limits gave many boundaries, each one resumed
+    assert boundaries >= 8  # the small limits gave many boundaries, each one resumed
 
 
 def test_a_step_stops_before_its_deadline_and_reports_progress(sample):
@@ -192,40 +187,6 @@ def test_two_processes_give_the_same_result_as_one(sample):
     one = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=1))
     two = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=2))
     assert comparable(one) == comparable(two)
-
-
-def test_ownership_mined_alongside_the_history_gives_the_same_result(sample, monkeypatch):
-    from tally.code.mining import run
-
-    forked, original = [], run.Forked
-
-    def spy(function, item):
-        forked.append(len(item))
-        return original(function, item)
-
-    request = request_for(sample)
-    one = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=Limits(workers=1))
-    monkeypatch.setattr(run, "Forked", spy)
-    both = run_step(request, checkpoint=None, cache=None, stop=lambda _: False, limits=OVERLAPPED)
-    assert forked == [sample.count("HEAD")]  # the whole history in one forked process, the blame here
-    assert comparable(both) == comparable(one)
-    assert set(both.phase_seconds) == {"scan", "history", "ownership", "export"}
-
-
-def test_overlapped_steps_whose_deadline_has_already_passed_each_make_progress_and_finish(sample):
-    request = request_for(sample)
-    whole = mine_all(request)
-    outcome = None
-    for _ in range(200):  # bounded: steps that made no progress would never finish
-        before = None if outcome is None else json.loads(json.dumps(outcome.checkpoint))
-        now = time.monotonic()
-        outcome = run_step(request, checkpoint=before, cache=None, stop=lambda _: True, deadline=now,
-                           limits=OVERLAPPED)
-        assert before is None or outcome.finished or done_so_far(outcome.checkpoint) > done_so_far(before)
-        if outcome.finished:
-            break
-    assert outcome is not None and outcome.finished
-    assert comparable(outcome) == comparable(whole)
 
 
 def test_a_missing_object_fails_the_mine_instead_of_counting_zeros(sample):

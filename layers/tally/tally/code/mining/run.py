@@ -27,7 +27,7 @@ import pygit2
 from tally.code.mining import exports
 from tally.code.mining.blame import FileBlame, OutOfTime, Sweep, line_count
 from tally.code.mining.history import mine_commits
-from tally.code.mining.parallel import Forked, parallel_map, workers
+from tally.code.mining.parallel import parallel_map, workers
 from tally.code.mining.repository import (
     READ_ERRORS,
     RepositoryIncomplete,
@@ -78,9 +78,6 @@ class Limits:
     history_batch: int = 4000
     blame_batch: int = 4000
     workers: int = 0  # 0: every core this process may use
-    # fewest pending commits for which the ownership phase starts alongside a one-process history unit
-    # (measured: with 20 commits the forked process cost 0.024 CPU-s and saved the parent 0.005)
-    overlap_from: int = 64
 
 
 StopRule = Callable[[float], bool]  # (estimated seconds of the next unit) -> stop now?
@@ -135,10 +132,7 @@ class _Step:
                 break
             if not self._may_start():
                 return self._unfinished(state, order)
-            if self._overlaps(state, pending):
-                self._history_and_ownership(state, pending, order)
-            else:
-                self._timed("history", state, partial(self._history, state, pending))
+            self._timed("history", state, partial(self._history, state, pending))
             self._report(state, order)
         while state["phase"] == "ownership":
             if not self._may_start():
@@ -179,34 +173,6 @@ class _Step:
         for done in parallel_map(mine, slices):
             state["records"].update(done)
 
-    def _overlaps(self, state: dict[str, Any], pending: list[str]) -> bool:
-        """Whether the last history unit, small enough for one process, leaves a core to the ownership phase
-        (which needs no records: it can run alongside)."""
-        return (self.workers > 1 and state["blame_todo"] is None
-                and self.limits.overlap_from <= len(pending) < 2 * SMALL_HISTORY
-                and len(pending) <= self.limits.history_batch * self.workers)
-
-    def _history_and_ownership(self, state: dict[str, Any], pending: list[str], order: list[str]) -> None:
-        """One unit: the history of `pending` in a forked process while this one plans and blames (on the
-        other cores). Each phase is timed from the unit's start to its own end, so the two overlap."""
-        started = time.monotonic()
-        path, deadline = self.request.repo_path, self.deadline
-        history = Forked(lambda shas: (mine_commits(path, shas, deadline), time.monotonic()), pending)
-        try:
-            self._plan_blame(state, order)
-            if state["blame_todo"]:
-                self._blame(state, order, cores=self.workers - 1, overlapped=True)
-        except BaseException:
-            history.stop()
-            raise
-        ownership_end = time.monotonic()
-        records, history_end = history.result()  # CLOCK_MONOTONIC: one clock for every process
-        state["records"].update(records)
-        seconds = state["phase_seconds"]
-        for phase, end in (("history", history_end), ("ownership", ownership_end)):
-            seconds[phase] = round(seconds.get(phase, 0.0) + end - started, 3)
-        self.estimate = time.monotonic() - started
-
     def _plan_blame(self, state: dict[str, Any], order: list[str]) -> None:
         head_files, _ = self._head_files(state["head"])
         texts = [f.path for f in head_files if f.lines]
@@ -222,13 +188,11 @@ class _Step:
                 state["blame_done"][path] = cached[path]
         state["blame_todo"] = [path for path in texts if path not in state["blame_done"]]
 
-    def _blame(self, state: dict[str, Any], order: list[str], cores: int = 0, overlapped: bool = False) -> None:
-        """Blame a batch per process on `cores` cores (0: every worker); `overlapped`: the history unit
-        running alongside makes this step's progress."""
+    def _blame(self, state: dict[str, Any], order: list[str]) -> None:
         head = state["head"]
         lines = {f.path: f.lines for f in self._head_files(head)[0]}
         todo: list[str] = state["blame_todo"]
-        processes = max(1, min(cores or self.workers, len(todo) // SMALL_BLAME))
+        processes = max(1, min(self.workers, len(todo) // SMALL_BLAME))
         size = max(1, min(state["blame_batch"], math.ceil(len(todo) / processes)))
         groups = [todo[i:i + size] for i in range(0, min(len(todo), size * processes), size)]
         ignore = self._ignore_revs(head)
@@ -253,7 +217,7 @@ class _Step:
             for group, result in zip(groups, results, strict=True):
                 if result is None:
                     state["blame_batch"] = max(1, len(group) // 2)
-        if self.units == 1 and not overlapped and all(result is None for result in results):
+        if self.units == 1 and all(result is None for result in results):
             # a step's first unit always makes progress: one file's blame runs to its end, past the deadline
             results.append(blame_group(todo[:1], math.inf))
         done = state["blame_done"]
