@@ -37,6 +37,9 @@ class MemoryTable:
         class TransactionCanceledException(Exception):
             pass
 
+        class ConditionalCheckFailedException(Exception):
+            pass
+
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.write_units = 0.0
@@ -59,6 +62,19 @@ class MemoryTable:
                 _apply(item, update["UpdateExpression"], update.get("ExpressionAttributeNames", {}),
                        update["ExpressionAttributeValues"])
             self.write_units += 2 * max(1, -(-item_size(item) // 1024))
+
+
+    def update_item(self, TableName: str, Key: dict[str, Any], UpdateExpression: str, ConditionExpression: str,
+                    ExpressionAttributeValues: dict[str, Any]) -> None:
+        """The recorder's one plain update: `first_seen` lowered when this chunk is earlier. DynamoDB charges
+        a write whether or not the condition holds."""
+        assert (UpdateExpression, ConditionExpression) == ("SET first_seen = :first", "first_seen > :first")
+        item = self.items.get((Key["pk"]["S"], Key["sk"]["S"]), {})
+        self.write_units += max(1, -(-item_size(item) // 1024))
+        first = ExpressionAttributeValues[":first"]
+        if "first_seen" not in item or not float(item["first_seen"]["N"]) > float(first["N"]):
+            raise self.exceptions.ConditionalCheckFailedException
+        item["first_seen"] = first
 
 
 def _apply(item: dict[str, Any], expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
