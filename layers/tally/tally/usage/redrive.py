@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
+from tally.platform.dead_letters import RedriveReport, redrive_messages
 from tally.usage.recorder import Outcome, UsageRecorder
 from tally.usage.records import RequestRecord
 
@@ -52,31 +53,15 @@ def record_batch(recorder: UsageRecorder, batch: LogBatch) -> Outcome:
         raise
 
 
-@dataclass
-class RedriveReport:
-    redriven: int = 0
-    failed: int = 0
-    remaining: bool = False
-
-
 def redrive(queue: Any, queue_url: str, recorder: UsageRecorder, *, deadline: Callable[[], bool],
             max_messages: int) -> RedriveReport:
     """Record up to `max_messages` dead-lettered batches again; each recorded one leaves the queue."""
-    report = RedriveReport()
-    while report.redriven + report.failed < max_messages:
-        if deadline():
-            report.remaining = True
-            break
-        messages = queue.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                         VisibilityTimeout=300).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            try:
-                record_batch(recorder, LogBatch.of(json.loads(message["Body"])["requestPayload"]))
-            except Exception:  # noqa: BLE001 - counted in the ledger; the message stays for the next run
-                report.failed += 1
-                continue
-            queue.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            report.redriven += 1
-    return report
+
+    def record_again(message: dict[str, Any]) -> bool:
+        try:
+            record_batch(recorder, LogBatch.of(json.loads(message["Body"])["requestPayload"]))
+        except Exception:  # noqa: BLE001 - counted in the ledger; the message stays for the next run
+            return False
+        return True
+
+    return redrive_messages(queue, queue_url, record_again, deadline=deadline, max_messages=max_messages)

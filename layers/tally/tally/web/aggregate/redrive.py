@@ -15,6 +15,7 @@ from typing import Any
 
 from tally.ops.kinds import OpsKind
 from tally.ops.recorder import record_failure
+from tally.platform.dead_letters import RedriveReport, redrive_messages
 from tally.web.aggregate.marking import Aggregator, Change, stream_change
 
 
@@ -56,41 +57,28 @@ def read_batch(streams: Any, batch: FailedBatch) -> Iterator[dict[str, Any]]:
         iterator = page.get("NextShardIterator")
 
 
-@dataclass
-class RetryReport:
-    redriven: int = 0
-    failed: int = 0
-    remaining: bool = False
+RetryReport = RedriveReport
 
 
 def redrive(queue: Any, queue_url: str, streams: Any, aggregator: Aggregator, *, deadline: Callable[[], bool],
             max_messages: int) -> RetryReport:
     """Re-drive up to `max_messages` failed batches; each is recorded once as an aggregation failure."""
-    report = RetryReport()
-    while report.redriven + report.failed < max_messages:
-        if deadline():
-            report.remaining = True
-            break
-        messages = queue.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                         VisibilityTimeout=300).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            batch = FailedBatch.from_message(message["Body"])
-            record_failure(OpsKind.aggregation, "aggregate-stream-batch",
-                           f"{batch.size} records failed aggregation and were sent to the dead-letter queue",
-                           failure_id=batch.failure_id)
-            try:
-                changes = [c for c in map(stream_change, read_batch(streams, batch)) if c is not None]
-                aggregator.mark(changes)
-            except Exception as error:  # noqa: BLE001 - the message stays queued for the next run
-                report.failed += 1
-                record_failure(OpsKind.job, "aggregation-retry", error,
-                               failure_id=f"retry#{batch.failure_id}#{message.get('MessageId')}")
-                continue
-            queue.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            report.redriven += 1
-    return report
+
+    def mark_again(message: dict[str, Any]) -> bool:
+        batch = FailedBatch.from_message(message["Body"])
+        record_failure(OpsKind.aggregation, "aggregate-stream-batch",
+                       f"{batch.size} records failed aggregation and were sent to the dead-letter queue",
+                       failure_id=batch.failure_id)
+        try:
+            changes = [c for c in map(stream_change, read_batch(streams, batch)) if c is not None]
+            aggregator.mark(changes)
+        except Exception as error:  # noqa: BLE001 - the message stays queued for the next run
+            record_failure(OpsKind.job, "aggregation-retry", error,
+                           failure_id=f"retry#{batch.failure_id}#{message.get('MessageId')}")
+            return False
+        return True
+
+    return redrive_messages(queue, queue_url, mark_again, deadline=deadline, max_messages=max_messages)
 
 
 __all__ = ["Change", "FailedBatch", "RetryReport", "read_batch", "redrive"]
