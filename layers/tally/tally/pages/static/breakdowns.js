@@ -92,6 +92,27 @@
     }
 
     /** The first page of the selected tab, or with `cursor` the next page, appended. */
+    // A fetched page of rows into the table (the first page replaces what was there), and Load more.
+    showPage(data, cursor) {
+      if (!cursor) this.body.replaceChildren();
+      if (!cursor && !data.results.length) this.message('No data for this period');
+      this.append(data.results);
+      this.cursor = data.next_cursor;
+      this.more.hidden = !data.next_cursor;
+    }
+
+    // A failed first page replaces the table; a failed further page adds its error under the rows.
+    showError(error, cursor) {
+      if (cursor) this.body.append(this.messageRow(error.message, 'error'));
+      else this.message('Could not load: ' + error.message, 'error');
+    }
+
+    loaded() {
+      this.node.classList.remove('is-loading');
+      this.more.disabled = false;
+      this.more.textContent = 'Load more';
+    }
+
     async load(cursor) {
       if (this.goal !== null && this.config.tabs[this.tab].drill) return this.loadProps(cursor);
       this.drillBar.hidden = true;
@@ -112,24 +133,12 @@
       this.node.classList.add('is-loading');
       try {
         var data = await this.fetchPage(tab.property, cursor || null);
-        if (!isCurrent()) return;
-        if (!cursor) this.body.replaceChildren();
-        if (!cursor && !data.results.length) this.message('No data for this period');
-        this.append(data.results);
-        this.cursor = data.next_cursor;
-        this.more.hidden = !data.next_cursor;
+        if (isCurrent()) this.showPage(data, cursor);
       } catch (error) {
-        if (isCurrent()) {
-          if (cursor) this.body.append(this.messageRow(error.message, 'error'));
-          else this.message('Could not load: ' + error.message, 'error');
-        }
+        if (isCurrent()) this.showError(error, cursor);
         throw error;
       } finally {
-        if (isCurrent()) {
-          this.node.classList.remove('is-loading');
-          this.more.disabled = false;
-          this.more.textContent = 'Load more';
-        }
+        if (isCurrent()) this.loaded();
       }
     }
 
@@ -165,24 +174,12 @@
           }
         }
         var data = await this.fetchPage(drill.property + ':' + this.key, cursor || null, filters);
-        if (!isCurrent()) return;
-        if (!cursor) this.body.replaceChildren();
-        if (!cursor && !data.results.length) this.message('No data for this period');
-        this.append(data.results);
-        this.cursor = data.next_cursor;
-        this.more.hidden = !data.next_cursor;
+        if (isCurrent()) this.showPage(data, cursor);
       } catch (error) {
-        if (isCurrent()) {
-          if (cursor) this.body.append(this.messageRow(error.message, 'error'));
-          else this.message('Could not load: ' + error.message, 'error');
-        }
+        if (isCurrent()) this.showError(error, cursor);
         throw error;
       } finally {
-        if (isCurrent()) {
-          this.node.classList.remove('is-loading');
-          this.more.disabled = false;
-          this.more.textContent = 'Load more';
-        }
+        if (isCurrent()) this.loaded();
       }
     }
 
