@@ -5,7 +5,6 @@ Screenshots at 1280 px and 390 px go to test-artifacts/ (docs/screenshots/ holds
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 
 import httpx
@@ -13,9 +12,8 @@ from playwright.sync_api import expect
 
 from tally_dev.tokens import issue_token
 from tests.browser.chromium import Tab
+from tests.e2e.code.repositories import build_repository
 from tests.e2e.owner.test_site_owner_path import DESKTOP, PHONE
-
-PEOPLE = [("Ann", "ann@example.com"), ("Bo", "bo@example.com"), ("Cy", "cy@example.com")]
 
 
 def shoot(tab: Tab, name: str) -> None:
@@ -29,17 +27,6 @@ def shoot(tab: Tab, name: str) -> None:
     tab.page.set_viewport_size(DESKTOP)
 
 
-def build_repository(path) -> None:
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
-    for i in range(12):
-        name, email = PEOPLE[i % 3]
-        when = f"2024-0{1 + i % 6}-{10 + i:02d}T{8 + i % 10:02d}:00:00Z"
-        (path / f"module{i % 4}.py").write_text("".join(f"value_{j} = {j}\n" for j in range(3 + i)))
-        env = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when, "PATH": "/usr/bin:/bin", "HOME": str(path)}
-        for args in (["add", "."], ["-c", f"user.name={name}", "-c", f"user.email={email}", "commit", "-q", "-m",
-                                    f"change {i}"]):
-            subprocess.run(["git", "-C", str(path), *args], check=True, env=env)
-    subprocess.run(["git", "-C", str(path), "branch", "feature", "HEAD~2"], check=True)
 
 
 def test_an_org_admin_mines_a_repository_and_the_page_shows_it(local, tab: Tab, tmp_path):
@@ -47,7 +34,7 @@ def test_an_org_admin_mines_a_repository_and_the_page_shows_it(local, tab: Tab, 
     org = f"org-{uuid.uuid4().hex[:10]}"
     admin = issue_token(org, "org_admin")
     repo = tmp_path / "demo-repo"
-    build_repository(repo)
+    build_repository(repo, commits=12)
     with httpx.Client(base_url=cloud, timeout=30, headers={"Authorization": f"Bearer {admin}"}) as api:
         created = api.post("/api/v1/codebases", json={"url": str(repo), "name": "acme/demo-repo"})
         assert created.status_code == 201, created.text

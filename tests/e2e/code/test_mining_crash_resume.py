@@ -12,7 +12,6 @@ hold for 905 s: every run finishing within the bound shows that a redelivery did
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 import uuid
@@ -29,24 +28,13 @@ from tally.code.orgfiles import CODEBASES_LIST, ORG_SUMMARY
 from tally_dev.localcloud import LocalCloud
 from tally_dev.localcloud.delivery import Delivered
 from tally_dev.tokens import issue_token
+from tests.e2e.code.repositories import build_repository
 
 MINER = "CodeMinerFunction"
 ACCELERATE = 200
 RUN_BOUND_S = 150.0
-AUTHORS = [("Ann", "ann@example.com"), ("Bo", "bo@example.com"), ("Cy", "cy@example.com")]
 
 
-def build_repository(path: Path) -> None:
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
-    for i in range(10):
-        name, email = AUTHORS[i % 3]
-        when = f"2024-0{1 + i % 6}-{10 + i:02d}T{8 + i % 10:02d}:00:00Z"
-        (path / f"module{i % 4}.py").write_text("".join(f"value_{j} = {j}\n" for j in range(3 + i)))
-        env = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when, "PATH": "/usr/bin:/bin", "HOME": str(path)}
-        for args in (["add", "."], ["-c", f"user.name={name}", "-c", f"user.email={email}", "commit", "-q", "-m",
-                                    f"change {i}"]):
-            subprocess.run(["git", "-C", str(path), *args], check=True, env=env)
-    subprocess.run(["git", "-C", str(path), "branch", "feature", "HEAD~2"], check=True)
 
 
 def eventually(check: Callable[[], Any], what: str, bound_s: float = RUN_BOUND_S) -> Any:
@@ -139,7 +127,7 @@ def step_of(delivered: Delivered) -> int:
 def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
     base = tmp_path_factory.mktemp("mining-crash")
     repo = base / "repo"
-    build_repository(repo)
+    build_repository(repo, commits=10)
     log_path = base / "cloud.log"
     with log_path.open("w") as log, LocalCloud(port=0, log=log, faults=True, accelerate=ACCELERATE,
                                                environment={MINER: {"RESERVE_SECONDS": "900"}}) as cloud:
