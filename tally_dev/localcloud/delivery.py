@@ -336,11 +336,7 @@ class Delivery:
         OnFailure queue (`dead_letters` keeps it too); without one it is dropped, as Lambda drops it."""
         record = async_failure_record(event, function_name=f"{self.stack}-{source.function}",
                                       request_id=last.request_id, invoke_count=attempts, error=last.error)
-        queue = self._queue(source.on_failure) if source.on_failure is not None else None
-        if queue is not None and self._destinations is not None:
-            self._destinations.send_message(QueueUrl=queue.url, MessageBody=json.dumps(record))
-        with self._lock:
-            self._discarded.append(DiscardedBatch(source.key, queue.url if queue is not None else None, record))
+        queue = self._send_failure(source.key, source.on_failure, record)
         if self._log is not None:
             where = queue.name if queue is not None else "nowhere (dropped: no SQS OnFailure destination)"
             self._log(f"logs {source.key}: a batch failed {attempts} attempt(s), sent to {where}")
@@ -352,6 +348,16 @@ class Delivery:
         return delivered.invocation if delivered is not None else None
 
     # -- destinations --------------------------------------------------------------------------------------
+
+    def _send_failure(self, source_key: str, on_failure: Target | None, record: dict[str, Any]) -> Queue | None:
+        """Send a failure record to the source's OnFailure queue (when it has one) and keep it in
+        `dead_letters`; returns the queue it went to."""
+        queue = self._queue(on_failure) if on_failure is not None else None
+        if queue is not None and self._destinations is not None:
+            self._destinations.send_message(QueueUrl=queue.url, MessageBody=json.dumps(record))
+        with self._lock:
+            self._discarded.append(DiscardedBatch(source_key, queue.url if queue is not None else None, record))
+        return queue
 
     def _queue(self, target: Target) -> Queue | None:
         if target.logical_id is not None:
@@ -372,11 +378,7 @@ class Delivery:
                                        request_id=discarded.request_id or str(uuid.uuid4()),
                                        condition=discarded.condition, invoke_count=discarded.invoke_count,
                                        function_error=discarded.function_error)
-        queue = self._queue(source.on_failure) if source.on_failure is not None else None
-        if queue is not None and self._destinations is not None:
-            self._destinations.send_message(QueueUrl=queue.url, MessageBody=json.dumps(record))
-        with self._lock:
-            self._discarded.append(DiscardedBatch(source.key, queue.url if queue is not None else None, record))
+        queue = self._send_failure(source.key, source.on_failure, record)
         if self._log is not None:
             where = queue.name if queue is not None else "nowhere (no SQS OnFailure destination)"
             self._log(f"stream {source.key}: {len(discarded.records)} record(s) discarded "
