@@ -39,6 +39,23 @@ def processes_of(parent: int) -> set[int]:
     return found
 
 
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks (`/proc/<pid>/stat` field 22), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+
+
+def still_running(pid: int, since: str | None) -> bool:
+    """The same process (pid and start time: pids wrap at 32768 on a busy machine) is alive, not a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == since and fields[0] != "Z"
+
+
 class Driver:
     """`signalled_cloud.py` in a subprocess; its output read line by line with a bound."""
 
@@ -115,9 +132,11 @@ def test_workers_and_moto_die_with_a_killed_local_cloud_busy_or_idle(drivers, sa
     started = eventually(lambda: (found := processes_of(driver.process.pid)) and len(found) >= 4 and found,
                          what="moto, an idle gate worker and busy echo workers")
 
+    born = {pid: start_time(pid) for pid in started}
     driver.process.kill()  # SIGKILL: no handler, no stop(): only the kernel and the lifeline act
     driver.process.wait(timeout=STOPPED_BOUND_S)
 
     eventually(lambda: not processes_of(driver.process.pid), bound_s=STOPPED_BOUND_S, what="no orphan left")
-    assert not any(Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
-                   .split()[0] != "Z" for pid in started)
+    # a process being reaped shows an empty cmdline before its state turns Z: wait for the same bound
+    eventually(lambda: not any(still_running(pid, since) for pid, since in born.items()), bound_s=STOPPED_BOUND_S,
+               what="every process it started gone")
