@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -140,3 +141,29 @@ def test_workers_and_moto_die_with_a_killed_local_cloud_busy_or_idle(drivers, sa
     # a process being reaped shows an empty cmdline before its state turns Z: wait for the same bound
     eventually(lambda: not any(still_running(pid, since) for pid, since in born.items()), bound_s=STOPPED_BOUND_S,
                what="every process it started gone")
+
+
+def send_to_another_thread(pid: int, signum: int) -> None:
+    """tgkill(2) the signal to a thread of `pid` other than its main thread, as the kernel itself sometimes
+    delivers a process's signal: only that thread's C handler runs, flagging it for the main thread."""
+    import ctypes
+
+    others = sorted(int(task.name) for task in Path(f"/proc/{pid}/task").iterdir() if int(task.name) != pid)
+    assert others, "the local cloud runs threads besides its main thread"
+    tgkill = {"x86_64": 234, "aarch64": 131}[platform.machine()]  # the syscall's number; Python has no tgkill
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(tgkill, pid, others[-1], signum) == 0, ctypes.get_errno()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_delivered_to_another_thread_still_stops_the_cloud(drivers, sample_app, signum):
+    """The serving main thread is asleep; an untimed wait there would never run the flagged handler (a
+    `make dev` kept serving after Ctrl-C in 1 stop in 40)."""
+    driver = start(drivers, sample_app, busy=1)
+    driver.until("working")
+
+    send_to_another_thread(driver.process.pid, signum)
+
+    assert driver.process.wait(timeout=STOPPED_BOUND_S) == 0
+    driver.until("stopped")
+    eventually(lambda: not processes_of(driver.process.pid), bound_s=STOPPED_BOUND_S, what="no worker left")
