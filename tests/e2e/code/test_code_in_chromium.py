@@ -69,3 +69,15 @@ def test_an_org_admin_mines_a_repository_and_the_page_shows_it(local, tab: Tab, 
     expect(tab.page.locator("#summary-cards .card").first).to_contain_text("1")
     tab.page.goto(f"{cloud}/code?as=vera#token={issue_token(org, 'viewer', user=f'{org}-vera')}")
     expect(tab.page.locator("#notice")).to_contain_text("org admins and codebase admins")
+    expect(tab.page.locator("#list-view")).to_be_hidden()  # no empty codebases table for her
+
+
+def test_an_org_admin_without_codebases_is_shown_how_to_add_one(local, tab: Tab):
+    admin = issue_token(f"org-{uuid.uuid4().hex[:10]}", "org_admin")
+    tab.page.set_viewport_size(DESKTOP)
+    tab.page.goto(f"{local.cloud.url}/code#token={admin}")
+    expect(tab.page.locator("#no-codebases")).to_be_visible()
+    expect(tab.page.locator("#no-codebases")).to_contain_text("POST /api/v1/codebases")
+    expect(tab.page.locator("#codebases-table")).to_be_hidden()
+    expect(tab.page.locator("#summary-cards .card").first).to_contain_text("0")
+    shoot(tab, "code-empty")

@@ -32,14 +32,20 @@
       var [summary, list] = await Promise.all([T.api('/api/v1/analytics/summary'),
         T.api('/api/v1/analytics/codebases')]);
     } catch (error) {
-      showNotice(error.status === 403 ? 'Code analytics are for org admins and codebase admins.'
-        : 'Could not load code analytics: ' + error.message);
+      if (error.status === 403) {
+        $('list-view').hidden = true;  // no empty table for someone who may see none
+        showNotice('Code analytics are for org admins and codebase admins: ask an org admin to make you ' +
+          'the admin of a codebase.');
+      } else {
+        showNotice('Could not load code analytics: ' + error.message);
+      }
       return;
     }
     var cards = $('summary-cards');
     cards.replaceChildren(card('Codebases', count(summary.codebases)), card('Commits', count(summary.total_commits)),
       card('Contributors', count(summary.total_contributors)), card('Churn', count(summary.total_churn)));
     $('no-codebases').hidden = list.codebases.length > 0;
+    $('codebases-table').hidden = !list.codebases.length;
     var body = $('codebases').tBodies[0];
     body.replaceChildren.apply(body, list.codebases.map(function (c) {
       return el('tr', {dataset: {codebaseId: c.codebase_id}},
