@@ -73,4 +73,8 @@ def test_the_demo_viewer_has_several_days_of_usage_sessions_data_access_and_a_fi
         expect(tab.page.locator("#panel-sessions tbody tr")).not_to_have_count(1)
         tab.screenshot(f"me-stats-demo-{width}-sessions")
         assert tab.page.evaluate("document.documentElement.scrollWidth") <= width
+        # every column of a session is on screen (a phone shows each row as a card), none behind a sideways scroll
+        right = tab.page.locator("#panel-sessions tbody tr").first.locator("td").evaluate_all(
+            "cells => Math.max(...cells.filter(c => c.offsetParent).map(c => c.getBoundingClientRect().right))")
+        assert right <= width
     tab.assert_no_console_errors()

@@ -120,6 +120,7 @@ def test_on_a_phone_the_tabs_load_more_by_cursor_without_sideways_scrolling(loca
     expect(rows).to_have_count(4)
     expect(tab.page.locator("#panel-queries .more")).to_be_hidden()
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= 390
+    tab.screenshot("me-stats-390-queries")
 
     tab.page.click("#tab-usage")
     wait_tab(tab, "usage")

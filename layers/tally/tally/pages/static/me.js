@@ -19,12 +19,19 @@
   var units = function (v) { return (Math.round(Number(v) * 10) / 10).toLocaleString(); };
   var count = function (v) { return T.formatCount(Number(v) || 0); };
   var time = function (v) { return v ? T.formatTime(v) : '–'; };
+  var clock = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit'});
+  /** `later` as a time of day when it falls on `earlier`'s day (a session's last seen), else in full. */
+  var laterTime = function (earlier, later) {
+    var a = new Date(earlier), b = new Date(later);
+    return earlier && later && a.toDateString() === b.toDateString() ? clock.format(b) : time(later);
+  };
   /** `el` with its children given as a list. */
   var all = function (tag, props, children) { return el.apply(null, [tag, props].concat(children)); };
 
   // -- a table that loads more rows by cursor ----------------------------------------------------------------
   /**
-   * `columns`: [{label, cell(row) → text or node, num}]; `fetchPage(cursor)` → {rows, next_cursor};
+   * `columns`: [{label, cell(row) → text or node, num, wraps (may wrap on a desktop), long (a whole line of a
+   * phone's card)}]; `fetchPage(cursor)` → {rows, next_cursor};
    * `rowsOf(answer)` picks the rows out of an answer.
    */
   function PagedTable(columns, fetchPage, rowsOf, emptyText) {
@@ -58,7 +65,8 @@
       if (!rows.length && !table.body.children.length) table.message(table.emptyText);
       rows.forEach(function (row) {
         table.body.append(all('tr', null, table.columns.map(function (c) {
-          return el('td', {className: c.num ? 'num' : ''}, c.cell(row));
+          var classes = [c.num ? 'num' : '', c.wraps ? 'wraps' : '', c.long ? 'long' : ''].filter(Boolean);
+          return el('td', {className: classes.join(' '), dataset: {label: c.label}}, c.cell(row));
         })));
       });
       table.cursor = answer.next_cursor || null;
@@ -90,13 +98,13 @@
     sessions: function (box) {
       var table = new PagedTable([
         {label: 'Session', cell: function (s) {
-          return el('span', {title: s.id}, (s.kind === 'key' ? 'API key ' + (s.key_id || '') : 'Sign-in') + ' · '
-            + s.id.slice(0, 8));
+          return el('span', {title: s.id}, s.kind === 'key' ? 'API key ' + (s.key_id || s.id)
+            : 'Sign-in · ' + s.id.slice(0, 8));
         }},
-        {label: 'Client', cell: function (s) { return s.client || '–'; }},
+        {label: 'Client', wraps: true, cell: function (s) { return s.client || '–'; }},
         {label: 'Country', cell: function (s) { return s.country || '–'; }},
-        {label: 'First seen', cell: function (s) { return time(s.first_seen); }},
-        {label: 'Last seen', cell: function (s) { return time(s.last_seen); }},
+        {label: 'First seen', long: true, cell: function (s) { return time(s.first_seen); }},
+        {label: 'Last seen', cell: function (s) { return laterTime(s.first_seen, s.last_seen); }},
         {label: 'Requests', num: true, cell: function (s) { return count(s.requests); }},
         {label: 'Errors', num: true, cell: function (s) { return count(s.errors); }},
         {label: 'Read units', num: true, cell: function (s) { return units(s.read_units); }},
@@ -152,7 +160,7 @@
       function reload() {
         var table = new PagedTable([
           {label: 'Time', cell: function (r) { return time(r.timestamp); }},
-          {label: 'Action', cell: function (r) { return el('code', null, r.action); }},
+          {label: 'Action', long: true, cell: function (r) { return el('code', null, r.action); }},
           {label: 'Resource', cell: function (r) {
             var res = r.resource || {};
             return el('span', {title: (res.kind || '') + ' ' + (res.id || '')}, res.name || res.id || '–');
@@ -178,10 +186,10 @@
       var table = new PagedTable([
         {label: 'Time', cell: function (r) { return time(r.timestamp); }},
         {label: 'Activity', cell: activityCell},
-        {label: 'Site or codebase', cell: function (r) {
+        {label: 'Site or codebase', long: true, cell: function (r) {
           return el('span', {title: r.site_id || r.codebase_id}, r.resource || r.site_id || r.codebase_id);
         }},
-        {label: 'Export', cell: function (r) { return r.export_id ? el('code', null, r.export_id) : '–'; }},
+        {label: 'Export', long: true, cell: function (r) { return r.export_id ? el('code', null, r.export_id) : '–'; }},
         {label: 'Accepted', num: true, cell: function (r) { return r.accepted === null ? '–' : count(r.accepted); }},
         {label: 'Rejected', num: true, cell: function (r) { return r.rejected === null ? '–' : count(r.rejected); }},
       ], function (cursor) {
