@@ -1,4 +1,4 @@
-"""30 days of realistic demo traffic, loaded through the product's own import endpoint.
+"""The last 30 days of realistic demo traffic (today so far included), loaded through the product's own import endpoint.
 
 `make dev` sends each demo site's history (the sites, with their fixed ids, come from
 `tally_dev.demo_objects`; elsewhere they are created over HTTP, as an org_admin) as NDJSON to
@@ -12,8 +12,9 @@ import json
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -48,12 +49,21 @@ IMPORT_PARALLEL = 4
 
 
 def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iterator[dict[str, Any]]:
-    """Import lines for `days` days before `now`: visits of 1-6 pageviews, a diurnal curve, signups."""
+    """Import lines for the site's last `days` days in its own time zone, today included and only until
+    `now` — the dashboard's "Last 30 days" for `days=30`: its previous period holds nothing (the site began
+    then: comparisons say "—"), and today is a partial day like any real site's, not empty. Visits of 1-6
+    pageviews on a diurnal curve of the site's local hours, signups and downloads with props.
+
+    Every day is drawn in full from the seed and only lines before `now` are yielded, so a line's id
+    names the same event whatever `now` is: a later import adds today's newer lines and changes nothing
+    else."""
     rng = random.Random(f"{seed}-{site.domain}")
+    zone = ZoneInfo(site.timezone)
+    today = now.astimezone(zone).date()
     people = max(10, site.visits_per_day)
     line = 0
-    for day in range(days, 0, -1):
-        midnight = (now - timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0)
+    for back in range(days - 1, -1, -1):
+        midnight = datetime.combine(today - timedelta(days=back), time(0), tzinfo=zone)
         for _ in range(int(site.visits_per_day * rng.uniform(0.7, 1.3))):
             t = midnight + timedelta(hours=min(23.9, max(0.0, rng.gauss(14, 4))))
             person, referrer, utm = rng.randrange(people * 3), rng.choice(REFERRERS), rng.choice(UTM)
@@ -61,27 +71,34 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
             country = COUNTRIES[person % len(COUNTRIES)]
             for _ in range(rng.choice([1, 1, 2, 3, 4, 6])):
                 line += 1
-                yield {"id": f"demo-{line}", "timestamp": t.isoformat(), "name": "pageview",
-                       "url": f"https://{site.domain}{rng.choice(PAGES)}{utm}", "referrer": referrer,
-                       "visitor": f"person-{person}", "user_agent": ua, "country": country}
+                if t < now:
+                    yield {"id": f"demo-{line}", "timestamp": _utc(t), "name": "pageview",
+                           "url": f"https://{site.domain}{rng.choice(PAGES)}{utm}", "referrer": referrer,
+                           "visitor": f"person-{person}", "user_agent": ua, "country": country}
+                else:
+                    rng.choice(PAGES)  # drawn all the same: the rest of the day stays as it is
                 if rng.random() < 0.04:
                     line += 1
-                    yield {"id": f"demo-{line}", "timestamp": (t + timedelta(seconds=5)).isoformat(),
-                           "name": "Signup", "url": f"https://{site.domain}/signup", "visitor": f"person-{person}",
-                           # two keys (the second from the person, no extra draw: the rest of the demo
-                           # stays as it was): the dashboard's click on Signup offers a key selector
-                           "props": {"plan": rng.choice(["free", "pro", "team"]),
-                                     "billing": "yearly" if person % 3 == 0 else "monthly"}, "user_agent": ua,
-                           "country": country}
+                    plan = rng.choice(["free", "pro", "team"])
+                    if t + timedelta(seconds=5) < now:
+                        yield {"id": f"demo-{line}", "timestamp": _utc(t + timedelta(seconds=5)),
+                               "name": "Signup", "url": f"https://{site.domain}/signup", "visitor": f"person-{person}",
+                               # two keys: the dashboard's click on Signup offers a key selector
+                               "props": {"plan": plan, "billing": "yearly" if person % 3 == 0 else "monthly"},
+                               "user_agent": ua, "country": country}
                 elif rng.random() < 0.02:
                     line += 1
-                    yield {"id": f"demo-{line}", "timestamp": (t + timedelta(seconds=8)).isoformat(),
-                           "name": "Download", "url": f"https://{site.domain}/docs", "visitor": f"person-{person}",
-                           "props": {"file": rng.choice(DOWNLOADS)}, "user_agent": ua, "country": country}
+                    file = rng.choice(DOWNLOADS)
+                    if t + timedelta(seconds=8) < now:
+                        yield {"id": f"demo-{line}", "timestamp": _utc(t + timedelta(seconds=8)),
+                               "name": "Download", "url": f"https://{site.domain}/docs", "visitor": f"person-{person}",
+                               "props": {"file": file}, "user_agent": ua, "country": country}
                 t += timedelta(seconds=rng.randrange(10, 600))
                 referrer, utm = "", ""
-                if t >= now:
-                    break
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def load_demo_traffic(api_url: str, admin_tokens: dict[str, str], *, days: int = 30,

@@ -41,8 +41,8 @@ class Dashboard:
 def dashboard(local) -> Iterator[Dashboard]:
     """Two days of demo traffic imported (as `make dev` does, only shorter), marked and sealed.
 
-    Two days before today's UTC date, like tests/e2e/web: the same lines under the same ids, so a
-    second import in the same cloud changes nothing.
+    Yesterday and today so far in the site's time zone, like tests/e2e/web: the same lines under the
+    same ids, so a second import in the same cloud adds only today's newer lines.
     """
     cloud = local.cloud
     admins = {org: local.demo.token(org, "org_admin") for org in ("demo", "rival")}

@@ -23,7 +23,8 @@ def test_the_bulk_sealed_demo_equals_a_recount_and_leaves_the_sealer_nothing(tmp
     with (tmp_path / "cloud.log").open("w") as log, LocalCloud(port=0, log=log) as cloud:
         demo = load_demo_data(cloud)
         admins = {org: demo.token(org, "org_admin") for org in ("demo", "rival")}
-        assert sum(load_demo_traffic(cloud.url, admins, days=2).values()) > 0
+        # two whole local days before today (due at any hour) and today so far
+        assert sum(load_demo_traffic(cloud.url, admins, days=3).values()) > 0
         assert cloud.delivery is not None
         cloud.delivery.settle()
 
