@@ -107,13 +107,15 @@ def aggregation_throughput(events: list[RawEvent]) -> float:
     for event in events:
         hours.setdefault(bucket_start(Grain.hour, event.ts_ms, TZ), []).append(event)
     ordered = sorted(hours)
-    start = time.process_time()
+    # this thread's CPU only: threads an earlier bench section left running in the process (a local
+    # cloud's pollers, moto's server) would otherwise count as aggregation work
+    start = time.thread_time()
     for i, hour in enumerate(ordered):
         # what the sealer reads: 30 minutes before the hour, the hour, and on until its visits end
         before = [e for e in (hours.get(ordered[i - 1], []) if i else []) if e.ts_ms >= hour - 1_800_000]
         after = hours.get(ordered[i + 1], []) if i + 1 < len(ordered) else []
         seal_hour("bench-site", TZ, hour, before + hours[hour] + after, settled_ms=events[-1].ts_ms + DAY_MS)
-    return len(events) / (time.process_time() - start)
+    return len(events) / (time.thread_time() - start)
 
 
 def run() -> list[dict[str, Any]]:
@@ -123,7 +125,11 @@ def run() -> list[dict[str, Any]]:
     units = write_units(events)
     per_event = units["total"] / len(events)
     naive = naive_units(events) / len(events)
-    throughput = aggregation_throughput(traffic(days=1, pageviews_per_day=60_000, seed=11))
+    # the best of 5 (as timeit reports): half a second of CPU is at the mercy of a shared machine's
+    # neighbours, the fastest run is the code's own cost
+    day = traffic(days=1, pageviews_per_day=60_000, seed=11)
+    runs = [aggregation_throughput(day) for _ in range(5)]
+    throughput = max(runs)
     return [
         {"name": "web_write.write_units_per_event", "value": round(per_event, 3), "unit": "WCU/event",
          "budget": "<= 1.3", "ok": per_event <= 1.3,
@@ -134,7 +140,8 @@ def run() -> list[dict[str, Any]]:
         {"name": "web_write.ratio_vs_naive", "value": round(per_event / naive, 3), "unit": "x",
          "baseline": "per-dimension counters, same run", "ok": None},
         {"name": "web_write.aggregation_events_per_cpu_second", "value": int(throughput), "unit": "events/s",
-         "budget": ">= 50000", "ok": throughput >= 50_000},
+         "budget": ">= 50000", "ok": throughput >= 50_000, "runs": [int(r) for r in runs],
+         "measured": "best of 5 runs, this thread's CPU time"},
         {"name": "web_write.events_in_model", "value": len(events), "unit": "events", "ok": None,
          "days_sealed": math.ceil((events[-1].ts_ms - events[0].ts_ms) / DAY_MS)},
     ]
