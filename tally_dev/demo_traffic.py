@@ -71,12 +71,11 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
             country = COUNTRIES[person % len(COUNTRIES)]
             for _ in range(rng.choice([1, 1, 2, 3, 4, 6])):
                 line += 1
+                page = rng.choice(PAGES)  # every draw made, sent or not: the rest of the day stays as it is
                 if t < now:
                     yield {"id": f"demo-{line}", "timestamp": _utc(t), "name": "pageview",
-                           "url": f"https://{site.domain}{rng.choice(PAGES)}{utm}", "referrer": referrer,
+                           "url": f"https://{site.domain}{page}{utm}", "referrer": referrer,
                            "visitor": f"person-{person}", "user_agent": ua, "country": country}
-                else:
-                    rng.choice(PAGES)  # drawn all the same: the rest of the day stays as it is
                 if rng.random() < 0.04:
                     line += 1
                     plan = rng.choice(["free", "pro", "team"])
