@@ -45,18 +45,22 @@ USER_AGENTS = [
     "Safari/537.36",
 ]
 IMPORT_CHUNK = 1_000
+#: How long before now the imported history stops: the last minutes (realtime) are live traffic's.
+HISTORY_LAG = timedelta(minutes=30)
 IMPORT_PARALLEL = 4
 
 
 def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iterator[dict[str, Any]]:
-    """Import lines for the site's last `days` days in its own time zone, today included and only until
-    `now` — the dashboard's "Last 30 days" for `days=30`: its previous period holds nothing (the site began
-    then: comparisons say "—"), and today is a partial day like any real site's, not empty. Visits of 1-6
-    pageviews on a diurnal curve of the site's local hours, signups and downloads with props.
+    """Import lines for the site's last `days` days in its own time zone, today included until
+    `HISTORY_LAG` before `now` — the dashboard's "Last 30 days" for `days=30`: its previous period holds
+    nothing (the site began then: comparisons say "—"), and today is a partial day like any real site's,
+    not empty. Visits of 1-6 pageviews on a diurnal curve of the site's local hours, signups and
+    downloads with props. Realtime (the last 5 minutes) is left to live traffic.
 
-    Every day is drawn in full from the seed and only lines before `now` are yielded, so a line's id
+    Every day is drawn in full from the seed and only lines before the cut are yielded, so a line's id
     names the same event whatever `now` is: a later import adds today's newer lines and changes nothing
     else."""
+    cut = now - HISTORY_LAG
     rng = random.Random(f"{seed}-{site.domain}")
     zone = ZoneInfo(site.timezone)
     today = now.astimezone(zone).date()
@@ -72,14 +76,14 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
             for _ in range(rng.choice([1, 1, 2, 3, 4, 6])):
                 line += 1
                 page = rng.choice(PAGES)  # every draw made, sent or not: the rest of the day stays as it is
-                if t < now:
+                if t < cut:
                     yield {"id": f"demo-{line}", "timestamp": _utc(t), "name": "pageview",
                            "url": f"https://{site.domain}{page}{utm}", "referrer": referrer,
                            "visitor": f"person-{person}", "user_agent": ua, "country": country}
                 if rng.random() < 0.04:
                     line += 1
                     plan = rng.choice(["free", "pro", "team"])
-                    if t + timedelta(seconds=5) < now:
+                    if t + timedelta(seconds=5) < cut:
                         yield {"id": f"demo-{line}", "timestamp": _utc(t + timedelta(seconds=5)),
                                "name": "Signup", "url": f"https://{site.domain}/signup", "visitor": f"person-{person}",
                                # two keys: the dashboard's click on Signup offers a key selector
@@ -88,7 +92,7 @@ def history(site: DemoSite, *, days: int, now: datetime, seed: int = 42) -> Iter
                 elif rng.random() < 0.02:
                     line += 1
                     file = rng.choice(DOWNLOADS)
-                    if t + timedelta(seconds=8) < now:
+                    if t + timedelta(seconds=8) < cut:
                         yield {"id": f"demo-{line}", "timestamp": _utc(t + timedelta(seconds=8)),
                                "name": "Download", "url": f"https://{site.domain}/docs", "visitor": f"person-{person}",
                                "props": {"file": file}, "user_agent": ua, "country": country}

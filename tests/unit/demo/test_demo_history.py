@@ -1,5 +1,5 @@
-"""The demo's imported history: the site's last N local days, today until now, the same line under the
-same id whatever the moment of the import."""
+"""The demo's imported history: the site's last N local days, today until half an hour ago, the same line
+under the same id whatever the moment of the import."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tally_dev.demo_traffic import SITES, history
+from tally_dev.demo_traffic import HISTORY_LAG, SITES, history
 
 MOMENTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
 
@@ -23,7 +23,7 @@ def local_day(line: dict, zone: str):
 def test_lines_fall_in_the_sites_last_local_days_and_before_now(now, days, site):
     lines = list(history(site, days=days, now=now))
     today = now.astimezone(ZoneInfo(site.timezone)).date()
-    assert all(datetime.fromisoformat(x["timestamp"]) < now for x in lines)
+    assert all(datetime.fromisoformat(x["timestamp"]) < now - HISTORY_LAG for x in lines)  # realtime is live
     assert {local_day(x, site.timezone) for x in lines} <= {today - timedelta(days=d) for d in range(days)}
     assert len({x["id"] for x in lines}) == len(lines)
 
@@ -36,7 +36,7 @@ def test_a_later_import_adds_only_newer_lines_under_new_ids(now, later_s, site):
         later = now  # same local day: the window of days is the same
     early = list(history(site, days=2, now=now))
     late = list(history(site, days=2, now=later))
-    assert early == [x for x in late if datetime.fromisoformat(x["timestamp"]) < now]
+    assert early == [x for x in late if datetime.fromisoformat(x["timestamp"]) < now - HISTORY_LAG]
 
 
 def test_thirty_days_at_evening_cover_every_day_of_the_dashboards_last_30_days_today_partly():
