@@ -106,9 +106,20 @@ def test_clicking_a_goal_shows_its_properties_with_a_key_selector_and_back(tab: 
     tab.page.set_viewport_size(DESKTOP)
     tab.screenshot("dashboard-goal-props-1280")
 
+    # the open goal and its key are in the address: a reload (or a shared link) shows them again
+    assert {k: v[0] for k, v in parse_qs(urlsplit(tab.page.url).query).items() if k in ("goal", "prop")} == {
+        "goal": "Signup", "prop": "plan"}
+    tab.page.reload()
+    expect(goals.locator(".drill-goal")).to_have_text("Signup", timeout=WAIT_MS)
+    expect(goals.locator("thead th.value")).to_have_text("plan", timeout=WAIT_MS)
+    expect(goals.locator("select.drill-keys")).to_have_value("plan")
+    settled(goals)
+    assert shown_rows(tab) == expected_rows(dashboard.get(last(seen, "event:props:plan", "Signup").url))
+
     goals.locator("button.back").click()
     expect(goals.locator(".drill")).to_be_hidden(timeout=WAIT_MS)
     expect(goals.locator("thead th.value")).to_have_text("Goal")
+    assert "goal" not in parse_qs(urlsplit(tab.page.url).query)
     download = goals.locator("button.drill-link", has_text="Download")
     expect(download).to_be_visible(timeout=WAIT_MS)
 

@@ -46,11 +46,15 @@
   }
 
   class BreakdownPanel {
-    /** config: {id, title, tabs: [{label, property, column, columns: ['visitors', …], labels?, titles?}]} */
-    constructor(config, fetchPage) {
+    /**
+     * config: {id, title, tabs: [{label, property, column, columns: ['visitors', …], labels?, titles?}]};
+     * `onDrill(goal, key)` hears which goal's properties are shown (null: the goals) and the key chosen.
+     */
+    constructor(config, fetchPage, onDrill) {
       var panel = this;
       this.config = config;
       this.fetchPage = fetchPage;
+      this.onDrill = onDrill || function () {};
       this.tab = 0;
       this.seq = 0;
       this.max = 0;
@@ -79,15 +83,27 @@
 
     /** Show the properties of `goal` (a row of the drill tab); `null` goes back to the goals. */
     drill(goal) {
-      this.goal = goal;
-      this.key = null;
+      this.restore(goal, null);
+      this.onDrill(this.goal, this.key);
       return this.load();
+    }
+
+    /** Set the goal whose properties show, and its key (from the address), without loading. */
+    restore(goal, key) {
+      var index = this.config.tabs.findIndex(function (tab) { return tab.drill; });
+      if (index < 0) return;
+      if (goal) this.tab = index;
+      this.goal = goal || null;
+      this.key = goal ? key || null : null;
     }
 
     select(index) {
       if (this.tab === index) return;
       this.tab = index;
-      this.goal = null;
+      if (this.goal !== null) {
+        this.goal = this.key = null;
+        this.onDrill(null, null);
+      }
       this.load().catch(function () { /* shown in the panel */ });
     }
 
@@ -195,6 +211,7 @@
         picker = el('select', {className: 'drill-keys', 'aria-label': 'Property of ' + this.goal,
           on: {change: function (event) {
             panel.key = event.target.value;
+            panel.onDrill(panel.goal, panel.key);
             panel.load().catch(function () { /* shown in the panel */ });
           }}});
         keys.forEach(function (key) {

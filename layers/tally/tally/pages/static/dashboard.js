@@ -17,6 +17,8 @@
   var POLL_MS = 30000;
   var ROWS_PER_PAGE = 10;
   var MAX_HOURLY_DAYS = 31;
+  var MAX_NAME = 120;  // the longest event name (a goal) ingest takes
+  var MAX_PROP_KEY = 300;  // and prop key
 
   var percent = function (v) { return v + '%'; };
   var METRICS = [
@@ -91,6 +93,8 @@
       from: T.isDay(q.get('from')) ? q.get('from') : null,
       to: T.isDay(q.get('to')) ? q.get('to') : null,
       metric: METRIC[q.get('metric')] ? q.get('metric') : 'visitors',
+      goal: (q.get('goal') || '').slice(0, MAX_NAME) || null,  // the goal whose properties show
+      prop: q.get('goal') ? (q.get('prop') || '').slice(0, MAX_PROP_KEY) || null : null,  // and its chosen key
     };
     if (period === 'custom' && !(view.from && view.to && view.from <= view.to)) {
       view.period = DEFAULT_PERIOD;
@@ -112,6 +116,8 @@
       q.set('date', view.date);
     }
     if (view.metric !== 'visitors') q.set('metric', view.metric);
+    if (view.goal) q.set('goal', view.goal);
+    if (view.goal && view.prop) q.set('prop', view.prop);
     return location.pathname + '?' + q.toString();
   }
 
@@ -284,7 +290,11 @@
     renderProcessing();
     var siteId = state.site && state.site.site_id;
     if (state.panelSite !== siteId) {  // another site: a goal shown with its properties is not its goal
-      state.panels.forEach(function (panel) { panel.goal = null; });
+      if (state.panelSite !== null && state.view.goal) {
+        state.view.goal = state.view.prop = null;
+        history.replaceState(null, '', urlOf(state.view));
+      }
+      state.panels.forEach(function (panel) { panel.restore(state.view.goal, state.view.prop); });
       state.panelSite = siteId;
     }
     var jobs = [loadOverview(generation, range), loadChart(generation, range)]
@@ -534,6 +544,7 @@
       }
       view.site = state.site.site_id;
       state.view = view;
+      state.panels.forEach(function (panel) { panel.restore(view.goal, view.prop); });
       loadAll();
     });
     var lastWidth = 0;
@@ -618,6 +629,10 @@
         return T.api(statsPath('breakdown'), params(state.range.concat([
           ['property', property], ['limit', ROWS_PER_PAGE], ['cursor', cursor], ['filters', filters]])))
           .then(function (data) { return noteCompleteness(generation, data); });
+      }, function (goal, key) {  // the open goal and its key go in the address: a reload or a shared link keeps them
+        state.view.goal = goal;
+        state.view.prop = goal ? key : null;
+        history.replaceState(null, '', urlOf(state.view));
       });
     });
     var holder = $('panels');
