@@ -107,8 +107,7 @@ def aggregation_throughput(events: list[RawEvent]) -> float:
     for event in events:
         hours.setdefault(bucket_start(Grain.hour, event.ts_ms, TZ), []).append(event)
     ordered = sorted(hours)
-    # this thread's CPU only: threads an earlier bench section left running in the process (a local
-    # cloud's pollers, moto's server) would otherwise count as aggregation work
+    # this thread's CPU only: the sealing below runs here, and nothing else in the process is aggregation work
     start = time.thread_time()
     for i, hour in enumerate(ordered):
         # what the sealer reads: 30 minutes before the hour, the hour, and on until its visits end
