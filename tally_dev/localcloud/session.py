@@ -55,8 +55,8 @@ def run_until_signalled(cloud: LocalCloud, work: Callable[[LocalCloud], None], *
             # until a signal interrupts, or at once when one came during `work` and some library code on the
             # main thread lost its Interrupted. Never one untimed wait: the kernel may deliver the signal to
             # another thread, whose C handler only flags it for the main thread — which, asleep in an untimed
-            # lock wait, is not woken and never runs the handler (4 stops in 150 hung so in a repro: `make dev` served on).
-            # Waking every SIGNAL_POLL_S runs a flagged handler at once.
+            # lock wait, is not woken and never runs the handler (4 stops in 150 hung so in a repro: `make dev`
+            # served on). Waking every SIGNAL_POLL_S runs a flagged handler at once.
             while not signalled.wait(SIGNAL_POLL_S):
                 pass
         except Interrupted:
